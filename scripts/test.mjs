@@ -20,15 +20,24 @@ async function main() {
     console.error(`[goes test] ${error.message}`);
     process.exit(1);
   }
-  log(`PostgreSQL ${env.GOES_POSTGRES_URL}, NATS ${env.GOES_NATS_URL}, MongoDB ${env.GOES_MONGODB_URL} (${env.GOES_MONGODB_SERVER})`);
+  log(
+    `PostgreSQL ${env.GOES_POSTGRES_URL}, NATS ${env.GOES_NATS_URL}, MongoDB ${env.GOES_MONGODB_URL} (${env.GOES_MONGODB_SERVER})`,
+  );
 
-  const scripts = spawnSync(process.execPath, ['--test', 'scripts/test/'], { stdio: 'inherit', env });
-  if (scripts.status !== 0) process.exit(scripts.status ?? 1);
-
-  const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--concurrency=2', ...process.argv.slice(2)], {
+  const scripts = spawnSync(process.execPath, ['--test', 'scripts/test/'], {
     stdio: 'inherit',
     env,
   });
+  if (scripts.status !== 0) process.exit(scripts.status ?? 1);
+
+  const turbo = spawnSync(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'test', '--concurrency=2', ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env,
+    },
+  );
   process.exit(turbo.status ?? 1);
 }
 

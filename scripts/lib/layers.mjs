@@ -13,8 +13,20 @@ export const LAYERS = {
   '@goes/event': ['@goes/codec', '@goes/streams'],
   '@goes/command': ['@goes/event', '@goes/codec', '@goes/streams'],
   '@goes/aggregate': ['@goes/event', '@goes/command', '@goes/codec', '@goes/streams'],
-  '@goes/repository': ['@goes/aggregate', '@goes/command', '@goes/event', '@goes/codec', '@goes/streams'],
-  '@goes/projection': ['@goes/repository', '@goes/aggregate', '@goes/event', '@goes/codec', '@goes/streams'],
+  '@goes/repository': [
+    '@goes/aggregate',
+    '@goes/command',
+    '@goes/event',
+    '@goes/codec',
+    '@goes/streams',
+  ],
+  '@goes/projection': [
+    '@goes/repository',
+    '@goes/aggregate',
+    '@goes/event',
+    '@goes/codec',
+    '@goes/streams',
+  ],
   '@goes/testing': CORE.map((name) => `@goes/${name}`),
   '@goes/postgres': CORE.map((name) => `@goes/${name}`),
   '@goes/mongodb': CORE.map((name) => `@goes/${name}`),
@@ -25,7 +37,8 @@ export const LAYERS = {
 export const RUNTIME_NEUTRAL = new Set(CORE.map((name) => `@goes/${name}`));
 
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
-const IMPORT = /(?:^|[^\w$.])(?:import|export)\s+(?:type\s+)?(?:[^'"`;]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[^\w$.])(?:import|export)\s+(?:type\s+)?(?:[^'"`;]*?\sfrom\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function sourceFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -58,7 +71,9 @@ export function checkLayers(root) {
     if (manifest.private) continue;
     const allowed = LAYERS[name];
     if (!allowed) {
-      violations.push(`${name}: not in the layer table (scripts/lib/layers.mjs); add it with the layers it may use`);
+      violations.push(
+        `${name}: not in the layer table (scripts/lib/layers.mjs); add it with the layers it may use`,
+      );
       continue;
     }
     const declared = { ...manifest.dependencies, ...manifest.peerDependencies };
@@ -69,12 +84,15 @@ export function checkLayers(root) {
     }
     for (const file of sourceFiles(join(packagesDir, folder, 'src'))) {
       // Comments hold TSDoc examples with imports the package does not make.
-      const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+      const text = readFileSync(file, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
       for (const match of text.matchAll(IMPORT)) {
         const specifier = match[1] ?? match[2];
         const where = `${relative(root, file)}`;
         if (builtins.has(specifier) || specifier.startsWith('node:')) {
-          if (RUNTIME_NEUTRAL.has(name)) violations.push(`${where}: core layer ${name} imports ${specifier}`);
+          if (RUNTIME_NEUTRAL.has(name))
+            violations.push(`${where}: core layer ${name} imports ${specifier}`);
           continue;
         }
         const pkg = packageOf(specifier);
@@ -82,7 +100,9 @@ export function checkLayers(root) {
         if (pkg.startsWith('@goes/') && !allowed.includes(pkg)) {
           violations.push(`${where}: ${name} imports ${pkg}, which its layer may not use`);
         } else if (!(pkg in declared)) {
-          violations.push(`${where}: imports ${pkg}, which ${name} does not declare in dependencies or peerDependencies`);
+          violations.push(
+            `${where}: imports ${pkg}, which ${name} does not declare in dependencies or peerDependencies`,
+          );
         }
       }
     }

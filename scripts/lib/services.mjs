@@ -4,7 +4,7 @@
 // what to install. Servers started here keep running after the tests (they are cheap to reuse).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,13 +52,16 @@ export async function ensurePostgres(log) {
   const { hostname, port } = new URL(url);
   const portNumber = Number(port || 5432);
   if (await probe(hostname, portNumber)) return url;
-  if (!isLocal(hostname)) throw new Error(`PostgreSQL at ${hostname}:${portNumber} (GOES_POSTGRES_URL) is not reachable`);
+  if (!isLocal(hostname))
+    throw new Error(`PostgreSQL at ${hostname}:${portNumber} (GOES_POSTGRES_URL) is not reachable`);
   if (existsSync('/etc/postgresql') && hasCommand('pg_ctlcluster')) {
     const versions = readdirSync('/etc/postgresql');
     for (const version of versions) {
       log(`starting PostgreSQL ${version} (pg_ctlcluster ${version} main start)`);
       try {
-        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'inherit' });
+        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], {
+          stdio: 'inherit',
+        });
       } catch {
         // a cluster that is already starting or broken: the probe below decides
       }
@@ -78,8 +81,13 @@ export async function ensureNats(log) {
   const { hostname, port } = new URL(url);
   const portNumber = Number(port || 4222);
   if (await probe(hostname, portNumber)) return url;
-  if (!isLocal(hostname)) throw new Error(`NATS at ${hostname}:${portNumber} (GOES_NATS_URL) is not reachable`);
-  const binary = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(existsSync);
+  if (!isLocal(hostname))
+    throw new Error(`NATS at ${hostname}:${portNumber} (GOES_NATS_URL) is not reachable`);
+  const binary = [
+    '/usr/sbin/nats-server',
+    '/usr/bin/nats-server',
+    '/usr/local/bin/nats-server',
+  ].find(existsSync);
   if (!binary) {
     throw new Error(
       'NATS is not running on 127.0.0.1:4222 and nats-server is not installed. Install it (Debian: apt-get install -y nats-server) ' +
@@ -101,7 +109,8 @@ export async function ensureNats(log) {
 export function ferretRunnerBinary(log) {
   const sources = join(root, 'tools', 'ferretdb-runner');
   const hash = createHash('sha256');
-  for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(join(sources, file)));
+  for (const file of ['go.mod', 'go.sum', 'main.go'])
+    hash.update(readFileSync(join(sources, file)));
   const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'goes');
   const binary = join(cache, `ferretdb-runner-${hash.digest('hex').slice(0, 16)}`);
   if (existsSync(binary)) return binary;
@@ -112,7 +121,9 @@ export function ferretRunnerBinary(log) {
     );
   }
   mkdirSync(cache, { recursive: true });
-  log(`building FerretDB v1.24.2 (tools/ferretdb-runner) into ${binary}; the first build takes a few minutes`);
+  log(
+    `building FerretDB v1.24.2 (tools/ferretdb-runner) into ${binary}; the first build takes a few minutes`,
+  );
   execFileSync('go', ['build', '-o', binary, '.'], {
     cwd: sources,
     stdio: 'inherit',
@@ -126,12 +137,18 @@ export async function ensureMongo(log) {
   if (process.env.GOES_MONGODB_URL) {
     const { hostname, port } = new URL(process.env.GOES_MONGODB_URL);
     if (!(await probe(hostname, Number(port || 27017)))) {
-      throw new Error(`MongoDB at ${process.env.GOES_MONGODB_URL} (GOES_MONGODB_URL) is not reachable`);
+      throw new Error(
+        `MongoDB at ${process.env.GOES_MONGODB_URL} (GOES_MONGODB_URL) is not reachable`,
+      );
     }
-    return { url: process.env.GOES_MONGODB_URL, server: process.env.GOES_MONGODB_SERVER ?? 'mongodb' };
+    return {
+      url: process.env.GOES_MONGODB_URL,
+      server: process.env.GOES_MONGODB_SERVER ?? 'mongodb',
+    };
   }
   const url = 'mongodb://127.0.0.1:27017/';
-  if (await probe('127.0.0.1', 27017)) return { url, server: process.env.GOES_MONGODB_SERVER ?? 'ferretdb' };
+  if (await probe('127.0.0.1', 27017))
+    return { url, server: process.env.GOES_MONGODB_SERVER ?? 'ferretdb' };
   const binary = ferretRunnerBinary(log);
   const dir = mkdtempSync(join(tmpdir(), 'goes-ferretdb-'));
   log(`starting FerretDB on 127.0.0.1:27017 (SQLite data in ${dir})`);

@@ -45,12 +45,16 @@ describe('layer check', () => {
   });
 
   it('fails when a core layer imports a node:* module', () => {
-    const root = make('@goes/streams', { source: "import { setTimeout } from 'node:timers/promises';\n" });
+    const root = make('@goes/streams', {
+      source: "import { setTimeout } from 'node:timers/promises';\n",
+    });
     assert.match(checkLayers(root)[0], /core layer @goes\/streams imports node:timers\/promises/);
   });
 
   it('fails on an undeclared external import, also as a type-only or dynamic import', () => {
-    const root = make('@goes/postgres', { source: "import type { Pool } from 'pg';\nconst m = await import('mongodb');\n" });
+    const root = make('@goes/postgres', {
+      source: "import type { Pool } from 'pg';\nconst m = await import('mongodb');\n",
+    });
     const violations = checkLayers(root);
     assert.equal(violations.length, 2);
     assert.match(violations[0], /imports pg/);
@@ -60,7 +64,8 @@ describe('layer check', () => {
   it('allows a backend to import core layers and node:*', () => {
     const root = make('@goes/postgres', {
       dependencies: { '@goes/event': '*' },
-      source: "import { createEvent } from '@goes/event';\nimport { setTimeout } from 'node:timers/promises';\n",
+      source:
+        "import { createEvent } from '@goes/event';\nimport { setTimeout } from 'node:timers/promises';\n",
     });
     assert.deepEqual(checkLayers(root), []);
   });
