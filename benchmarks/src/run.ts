@@ -30,8 +30,14 @@ async function isReachable(server: string): Promise<boolean> {
     const defaults: Record<string, number> = { postgres: 5432, nats: 4222, mongodb: 27017 };
     const ok = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: hostname, port: Number(port || defaults[server]) });
-      socket.setTimeout(500, () => (socket.destroy(), resolve(false)));
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.setTimeout(500, () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     reachable.set(server, ok);

@@ -18,7 +18,9 @@ function workspace(name, { dependencies = {}, source = '' } = {}) {
 
 describe('layer check', () => {
   const roots = [];
-  after(() => roots.forEach((root) => rmSync(root, { recursive: true, force: true })));
+  after(() => {
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+  });
   const make = (...args) => {
     const root = workspace(...args);
     roots.push(root);

@@ -10,7 +10,7 @@ const names = ['order.placed', 'order.paid', 'order.shipped', 'order.cancelled']
 
 function makeEvents(count: number): Event[] {
   const events: Event[] = [];
-  for (let a = 0; events.length < count; a++) {
+  while (events.length < count) {
     const id = uuidv7();
     for (let v = 1; v <= 10 && events.length < count; v++) {
       events.push(
