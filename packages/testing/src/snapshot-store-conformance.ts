@@ -422,8 +422,8 @@ export function snapshotStoreConformance(
           if (random() < 0.4) {
             const a = pick(snaps).time;
             const b = pick(snaps).time;
-            q.times =
-              random() < 0.5 ? { min: a < b ? a : b, max: a < b ? b : a } : { exact: [a, b] };
+            const [lo, hi] = a < b ? [a, b] : [b, a];
+            q.times = random() < 0.5 ? { min: lo, max: hi } : { exact: [a, b] };
           }
           if (random() < 0.6) {
             const fields = ['name', 'id', 'version'] as const;
