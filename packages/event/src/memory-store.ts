@@ -102,7 +102,7 @@ class InMemoryEventStore implements MemoryEventStore {
     this.#checkBatch(events);
     const slots = events.map((event, i) => this.#toSlot(event, this.#log.length + i + 1));
     // Everything was checked above: from here on nothing can fail, so the batch lands whole.
-    return slots.map((slot) => {
+    for (const slot of slots) {
       const index = this.#log.length;
       this.#log.push(slot);
       const stored = slot as Event;
@@ -115,8 +115,12 @@ class InMemoryEventStore implements MemoryEventStore {
           if (stored.aggregate.version > state.current) state.current = stored.aggregate.version;
         }
       }
-      return this.#read(stored);
-    });
+    }
+    // The caller gets its own data back rather than a decoded copy: decoding can fail (a codec
+    // that encodes what it cannot decode), and the batch is stored by now.
+    return this.#codec
+      ? slots.map((slot, i) => Object.freeze({ ...slot, data: (events[i] as Event).data }))
+      : slots;
   }
 
   async find(id: string, options: SignalOptions = {}): Promise<Event> {

@@ -35,6 +35,25 @@ describe('in-memory store specifics', () => {
     expect(store.size).toBe(0);
   });
 
+  it('stores a whole batch even when its codec cannot decode what it encoded', async () => {
+    const codec = createRegistry().register('y', {
+      decode: () => {
+        throw new Error('cannot decode');
+      },
+    });
+    const store = createMemoryEventStore({ codec });
+    const data = { n: 2 };
+    const stored = await store.insert([
+      createEvent('x', 1),
+      createEvent('y', data),
+      createEvent('x', 3),
+    ]);
+    expect(stored.map((e) => e.data)).toEqual([1, data, 3]);
+    expect(stored.map((e) => e.position)).toEqual([1, 2, 3]);
+    expect(store.size).toBe(3);
+    await expect(store.find((stored[1] as Event).id)).rejects.toThrow('cannot decode');
+  });
+
   it('reports its size', async () => {
     const store = createMemoryEventStore();
     const stored = await store.insert([createEvent('x', 1), createEvent('x', 2)]);
