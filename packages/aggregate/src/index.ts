@@ -5,6 +5,9 @@
  *
  * @packageDocumentation
  */
+
+// goes' aggregate.Ref is event.AggregateRef; the ref helpers live with it in @goes/event.
+export { type AggregateRef, formatRef, parseRef } from '@goes/event';
 export {
   type Aggregate,
   type AggregateOptions,

@@ -210,3 +210,14 @@ describe('aggregate sorting and refs', () => {
     expect(refIdsOf('c', refs)).toEqual([]);
   });
 });
+
+describe('aggregate refs', () => {
+  it('formats and parses Name(uuid), refusing malformed refs', async () => {
+    const { formatRef, parseRef } = await import('../src/index.js');
+    const id = uuidv7();
+    expect(formatRef({ name: 'product', id })).toBe(`product(${id})`);
+    expect(parseRef(`product(${id})`)).toEqual({ name: 'product', id });
+    expect(() => parseRef('product')).toThrow(/Name\(uuid\)/);
+    expect(() => parseRef('product(nope)')).toThrow(/"nope" is not a UUID/);
+  });
+});

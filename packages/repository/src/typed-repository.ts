@@ -147,9 +147,9 @@ class TypedAggregateRepository<A extends Aggregate> implements TypedRepository<A
     return this.repository.fetch(aggregate, options);
   }
 
-  use(id: string, fn: (aggregate: A) => unknown, options?: UseOptions): Promise<A> {
+  async use(id: string, fn: (aggregate: A) => unknown, options?: UseOptions): Promise<A> {
     const make = () => this.make(id);
-    make();
+    make(); // a bad id fails here, once, instead of inside the retry loop
     return this.repository.use(make, fn, options);
   }
 

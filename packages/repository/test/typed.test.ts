@@ -137,3 +137,19 @@ describe('typed repository', () => {
     await expect(products.fetch(other.id)).rejects.toBeInstanceOf(AggregateNotFoundError);
   });
 });
+
+describe('typed repository input', () => {
+  it('rejects a malformed id asynchronously from every method', async () => {
+    const { products } = setup();
+    for (const call of [
+      () => products.use('nope', () => {}),
+      () => products.fetch('nope'),
+      () => products.fetchVersion('nope', 1),
+      () => products.delete('nope'),
+    ]) {
+      const pending = call();
+      expect(pending).toBeInstanceOf(Promise);
+      await expect(pending).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+  });
+});
