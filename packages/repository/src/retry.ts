@@ -47,7 +47,15 @@ export interface ResolvedRetryPolicy {
   readonly retryIf: (error: unknown) => boolean;
 }
 
-/** The default: 10 attempts, 5 ms doubling to at most 500 ms with full jitter, on version conflicts. */
+/**
+ * The default retry policy of `use`: 10 attempts, waits of 5 ms doubling to at most 500 ms with
+ * full jitter, on {@link VersionConflictError} only.
+ *
+ * @example
+ * ```ts
+ * createRepository({ store, retry: { ...DEFAULT_RETRY_POLICY, maxAttempts: 20 } });
+ * ```
+ */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   maxAttempts: 10,
   backoff: Object.freeze({ initialMs: 5, maxMs: 500, multiplier: 2, jitter: true }),
