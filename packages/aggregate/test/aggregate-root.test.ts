@@ -36,7 +36,7 @@ describe('AggregateRoot', () => {
     expect(new Named('thing', NIL_UUID).id).toBe(NIL_UUID);
   });
 
-  it('lets a subclass use "name" and "version"-free domain fields without colliding', () => {
+  it('lets a subclass have a domain field called name without colliding with the aggregate name', () => {
     const product = new Product(uuidv7());
     product.create('A-1', 'Table');
     expect(product.name).toBe('Table');

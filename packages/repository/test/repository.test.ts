@@ -308,6 +308,23 @@ describe('delete', () => {
     });
   });
 
+  it('rejects with an afterDelete error after the events are gone', async () => {
+    const store = createMemoryEventStore();
+    const repository = createRepository({
+      store,
+      hooks: {
+        afterDelete: () => {
+          throw new Error('read model cleanup failed');
+        },
+      },
+    });
+    const { id } = await stored(repository);
+    await expect(repository.delete({ name: 'product', id })).rejects.toThrow(
+      'read model cleanup failed',
+    );
+    expect(await drain(store.query(query().aggregate('product', id)))).toEqual([]);
+  });
+
   it('is a no-op for an unknown aggregate', async () => {
     const store = observe(createMemoryEventStore());
     await createRepository({ store }).delete({ name: 'product', id: uuidv7() });
