@@ -18,6 +18,8 @@ export interface JetStreamSubscriptionHooks {
   readonly maxDeliver: number;
   /** Ack wait in ms; held messages are extended (`working`) at half of it. */
   readonly ackWait: number;
+  /** Delay in ms before an event left in hand (loop left by break or throw) is redelivered. */
+  readonly redeliveryDelay: number;
   /** Gives a message up: dead-letters it (if configured), terminates it, reports it. */
   giveUp(msg: JsMsg, reason: string, cause?: unknown): Promise<void>;
   /** Runs once when the subscription ended (deletes ephemeral consumers). */
@@ -44,8 +46,10 @@ export class JetStreamSubscription implements ManagedSubscription {
   /** Received and not yet acknowledged, nak'ed or terminated. */
   readonly #held = new Set<JsMsg>();
   readonly #pumps: ConsumerMessages[] = [];
+  readonly #running: Promise<void>[] = [];
   #inHand: JsMsg | undefined;
   #closed = false;
+  #stopped = false;
   #ended: Promise<void> | undefined;
   #dropped = 0;
   #iterating = false;
@@ -69,18 +73,20 @@ export class JetStreamSubscription implements ManagedSubscription {
   /** Starts pumping a consumer's messages into the queue. */
   pump(messages: ConsumerMessages): void {
     this.#pumps.push(messages);
-    void this.#run(messages);
+    this.#running.push(this.#run(messages));
   }
 
   async #run(messages: ConsumerMessages): Promise<void> {
     try {
       for await (const msg of messages) {
-        if (this.#closed) {
+        // After the end, what the client still had queued goes back to the server at once.
+        if (this.#closed || this.#stopped) {
           settle(msg, 'nak');
-          break;
+          continue;
         }
-        if (!(await this.#accept(msg))) break;
+        if (!(await this.#accept(msg))) this.#stopPumps();
       }
+      for (const msg of leftovers(messages)) settle(msg, 'nak');
     } catch (error) {
       if (!this.#closed) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -139,9 +145,9 @@ export class JetStreamSubscription implements ManagedSubscription {
     return false;
   }
 
-  #release(msg: JsMsg, how: 'ack' | 'nak' | 'term'): void {
+  #release(msg: JsMsg, how: 'ack' | 'nak' | 'term', delay?: number): void {
     this.#held.delete(msg);
-    settle(msg, how, this.#plan.onError);
+    settle(msg, how, this.#plan.onError, delay);
   }
 
   /** Tells the server the held messages are still being worked on (resets their ack wait). */
@@ -181,9 +187,9 @@ export class JetStreamSubscription implements ManagedSubscription {
         const inHand = this.#inHand;
         if (inHand) {
           // The loop was left (break or throw) with this event in hand: we cannot know it was
-          // handled, so it is delivered again.
+          // handled, so it is delivered again, after a pause so a failing handler does not spin.
           this.#inHand = undefined;
-          this.#release(inHand, 'nak');
+          this.#release(inHand, 'nak', this.#hooks.redeliveryDelay);
         }
         await this.close();
         return { done: true, value: undefined };
@@ -199,19 +205,25 @@ export class JetStreamSubscription implements ManagedSubscription {
   async #end(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    // Stop pulling first: a nak'ed message is redelivered at once, and must not go to a pull
+    // request of this very subscription.
+    this.#stopPumps();
     // Queued messages were never handed out: nak them so the server redelivers them now.
     for (const msg of [...this.#held]) if (msg !== this.#inHand) this.#release(msg, 'nak');
     this.#channel.close();
-    await Promise.all(
-      this.#pumps.map(async (messages) => {
-        try {
-          await messages.close();
-        } catch {
-          // a consumer whose connection is gone is stopped already
-        }
-      }),
-    );
+    await Promise.all(this.#running);
     await this.#hooks.onEnd();
+  }
+
+  #stopPumps(): void {
+    this.#stopped = true;
+    for (const messages of this.#pumps) {
+      try {
+        messages.stop();
+      } catch {
+        // a consumer whose connection is gone is stopped already
+      }
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -223,11 +235,28 @@ function settle(
   msg: JsMsg,
   how: 'ack' | 'nak' | 'term' | 'working',
   onError?: (error: unknown) => void,
+  delay?: number,
 ): void {
   try {
-    msg[how]();
+    if (how === 'nak' && delay !== undefined) msg.nak(delay);
+    else msg[how]();
   } catch (error) {
     // The connection is closed: the server redelivers the message after its ack wait.
     onError?.(error);
   }
+}
+
+/**
+ * Messages the NATS client had received but not yet yielded when the consumer was stopped. They
+ * would otherwise wait out the ack wait before being redelivered. This reads the client's queue
+ * (`QueuedIteratorImpl.yields` in @nats-io/nats-core 3.x); should that change, the messages are
+ * still redelivered, only after the ack wait.
+ */
+function leftovers(messages: ConsumerMessages): JsMsg[] {
+  const queue = (messages as unknown as { yields?: unknown }).yields;
+  if (!Array.isArray(queue)) return [];
+  return queue.filter(
+    (item): item is JsMsg =>
+      typeof item === 'object' && item !== null && typeof (item as JsMsg).nak === 'function',
+  );
 }

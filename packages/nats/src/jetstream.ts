@@ -45,6 +45,7 @@ export interface ResolvedJetStreamOptions {
   readonly replicas: number;
   readonly duplicateWindow: number;
   readonly ackWait: number;
+  readonly redeliveryDelay: number;
   readonly maxDeliver: number;
   readonly deadLetterSubject: string | undefined;
   readonly ack: 'next' | 'pull';
@@ -103,6 +104,7 @@ export function resolveJetStreamOptions(
     replicas: count('jetstream.replicas', options.replicas ?? 1, 1),
     duplicateWindow: count('jetstream.duplicateWindow', options.duplicateWindow ?? 120_000, 1),
     ackWait: count('jetstream.ackWait', options.ackWait ?? 30_000, 1_000),
+    redeliveryDelay: count('jetstream.redeliveryDelay', options.redeliveryDelay ?? 1_000, 0),
     maxDeliver: count('jetstream.maxDeliver', options.maxDeliver ?? 5, 1),
     deadLetterSubject,
     ack,
@@ -239,6 +241,7 @@ export class JetStreamDriver implements Driver {
       subjects: filter.wide ? new Set(plan.subjects) : undefined,
       maxDeliver: this.#options.maxDeliver,
       ackWait: this.#options.ackWait,
+      redeliveryDelay: this.#options.redeliveryDelay,
       giveUp: (msg, reason, cause) => this.#giveUp(js, msg, reason, cause, plan.onError),
       onEnd: async () => {
         await Promise.all(

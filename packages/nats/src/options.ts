@@ -75,6 +75,11 @@ export interface JetStreamOptions {
   /** How long the server waits for an acknowledgement before redelivering. Default 30 s. */
   readonly ackWait?: number | undefined;
   /**
+   * Pause before an event is redelivered after a subscriber left its loop with the event in hand
+   * (break or a throwing handler), so a failing handler does not spin. Default 1 s.
+   */
+  readonly redeliveryDelay?: number | undefined;
+  /**
    * Deliveries of one event to one consumer before it is given up on (dead-lettered). Default 5.
    * With {@link JetStreamOptions.deadLetterSubject} the event is then published there.
    */
