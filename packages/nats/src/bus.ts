@@ -31,7 +31,14 @@ import type {
 } from './options.js';
 import { SubjectMapper } from './subjects.js';
 
-/** The default subject prefix: `order.placed` travels on `goes.events.order.placed`. */
+/**
+ * The default subject prefix: `order.placed` travels on `goes.events.order.placed`.
+ *
+ * @example
+ * ```ts
+ * createNatsEventBus().subjectOf('order.placed') === `${DEFAULT_SUBJECT_PREFIX}.order.placed`;
+ * ```
+ */
 export const DEFAULT_SUBJECT_PREFIX = 'goes.events';
 
 /**

@@ -10,7 +10,14 @@ export interface ConnectionConfig {
   readonly closeConnection?: boolean | undefined;
 }
 
-/** The default server when neither a connection nor a URL is given. */
+/**
+ * The server the bus connects to when neither a connection nor a URL is given.
+ *
+ * @example
+ * ```ts
+ * createNatsEventBus({ url: process.env.NATS_URL ?? DEFAULT_NATS_URL });
+ * ```
+ */
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 /**
