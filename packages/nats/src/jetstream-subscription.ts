@@ -147,7 +147,9 @@ export class JetStreamSubscription implements ManagedSubscription {
 
   #release(msg: JsMsg, how: 'ack' | 'nak' | 'term', delay?: number): void {
     this.#held.delete(msg);
-    settle(msg, how, this.#plan.onError, delay);
+    // Only a lost ack is worth reporting (the event will come again); a lost nak or term just
+    // means the server redelivers after the ack wait, which is what they asked for anyway.
+    settle(msg, how, how === 'ack' ? this.#plan.onError : undefined, delay);
   }
 
   /** Tells the server the held messages are still being worked on (resets their ack wait). */

@@ -96,6 +96,32 @@ describe('JetStream driver', () => {
     expect(lookups).toBe(1);
   });
 
+  it('sets the stream up again when it was deleted while the bus runs', async () => {
+    const { stream, bus } = setup();
+    const publisher = bus();
+    await publisher.publish([createEvent('x', 1)]);
+    await deleteStream(stream);
+    await publisher.publish([createEvent('x', 2)]);
+    const jsm = await jetstreamManager(await adminConnection());
+    expect((await jsm.streams.info(stream)).state.messages).toBe(1);
+  });
+
+  it('splits a group between subscribers on different connections, each event to one of them', async () => {
+    const { bus } = setup();
+    const [a, b, publisher] = [bus(), bus(), bus()];
+    const members = [
+      record(await a.subscribe(['job'], { group: 'workers' })),
+      record(await b.subscribe(['job'], { group: 'workers' })),
+    ];
+    const events = Array.from({ length: 40 }, (_, i) => createEvent('job', i));
+    for (const event of events) await publisher.publish([event]);
+    const total = () => members.reduce((n, m) => n + m.events.length, 0);
+    await eventually(() => total() === 40, 3_000, '40 events across the group');
+    const ids = members.flatMap((m) => m.events.map((e) => e.id)).sort();
+    expect(ids).toEqual(events.map((e) => e.id).sort());
+    expect(members.every((m) => m.events.length > 0)).toBe(true);
+  });
+
   it('drops a second publish of the same event id (Nats-Msg-Id de-duplication)', async () => {
     const { stream, bus } = setup();
     const publisher = bus();
