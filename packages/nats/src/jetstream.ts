@@ -33,6 +33,7 @@ import { type SubjectMapper, subjectProblem } from './subjects.js';
 
 const DAY = 24 * 3_600_000;
 const EPHEMERAL_INACTIVE_THRESHOLD = 60_000;
+const GROUP_PULL_BATCH = 16;
 const NAME = /^[A-Za-z0-9_-]+$/;
 
 /** JetStream options with their defaults applied. @internal */
@@ -257,7 +258,13 @@ export class JetStreamDriver implements Driver {
       if (isEphemeral) ephemeral.push(info.name);
       const consumer = js.consumers.getConsumerFromInfo(info);
       const messages = await consumer.consume({
-        max_messages: Math.min(this.#options.pullBatch, plan.bufferSize),
+        max_messages: Math.min(
+          this.#options.pullBatch,
+          plan.bufferSize,
+          // A member holding a large pull request takes every event of a quiet moment; small
+          // requests let the server spread the events of a group over its members.
+          plan.group === undefined ? Number.POSITIVE_INFINITY : GROUP_PULL_BATCH,
+        ),
         abort_on_missing_resource: true,
       });
       subscription.pump(messages);

@@ -101,7 +101,10 @@ export interface JetStreamOptions {
   readonly durableInactiveThreshold?: number | undefined;
   /** Most unacknowledged publishes in flight during one `publish` call. Default 256. */
   readonly publishWindow?: number | undefined;
-  /** Messages a consumer pulls per request. Default 256 (less when `bufferSize` is smaller). */
+  /**
+   * Messages a consumer pulls per request. Default 256 (less when `bufferSize` is smaller; at most
+   * 16 for group members, so that the server spreads a group's events over its members).
+   */
   readonly pullBatch?: number | undefined;
 }
 
