@@ -7,6 +7,7 @@
  * - B1 core: publish → 1 subscriber, flood, 200-byte data (goal ≥ 0.7× raw).
  * - B2 core: one-way latency unloaded, publish one and wait for it (goal: p50 ≤ raw p50 + 50 µs).
  * - B1js JetStream: publish (acked, windowed) → 1 subscriber (pull consumer, acked), flood.
+ * - B2js JetStream: latency of one acked publish until the subscriber has it, unloaded.
  */
 import { createEvent, type Event, uuidv7 } from '@goes/event';
 import { createNatsEventBus, type NatsEventBus } from '@goes/nats';
@@ -18,6 +19,7 @@ const URL = process.env.GOES_NATS_URL ?? 'nats://127.0.0.1:4222';
 const FLOOD = 50_000;
 const JS_FLOOD = 20_000;
 const LATENCY = 2_000;
+const JS_LATENCY = 1_000;
 const BATCH = 500;
 const NAME = 'order.placed';
 
@@ -270,6 +272,78 @@ export const scenarios: Scenario[] = [
           await reading;
         });
       } finally {
+        await jsm.streams.delete(stream).catch(() => false);
+      }
+    },
+    teardown: closeAll,
+  },
+  {
+    id: 'B2js',
+    backend: 'nats',
+    title: 'JetStream bus latency, unloaded (acked publish of one, await it), 1k events',
+    unit: 'events',
+    requires: ['nats'],
+    async framework(): Promise<Measurement> {
+      const id = unique();
+      const stream = `GOESBENCH_${id}`;
+      const bus = createNatsEventBus({
+        driver: 'jetstream',
+        url: URL,
+        subjectPrefix: `goesbench.${id}`,
+        jetstream: { stream, storage: 'memory' },
+      });
+      try {
+        const iterator = (await bus.subscribe([NAME]))[Symbol.asyncIterator]();
+        return await measureEach(JS_LATENCY, async (i) => {
+          await bus.publish([events[i] as Event]);
+          await iterator.next();
+        });
+      } finally {
+        await bus.close();
+        const jsm = await jetstreamManager((await connections()).pub);
+        await jsm.streams.delete(stream).catch(() => false);
+      }
+    },
+    async raw(): Promise<Measurement> {
+      const { pub, sub } = await connections();
+      const id = unique();
+      const stream = `GOESBENCH_${id}`;
+      const subject = `goesbench.${id}.${NAME}`;
+      const jsm = await jetstreamManager(pub);
+      await jsm.streams.add({
+        name: stream,
+        subjects: [`goesbench.${id}.>`],
+        storage: 'memory' as never,
+      });
+      const info = await jsm.consumers.add(stream, {
+        name: `raw_${id}`,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        filter_subject: subject,
+      });
+      const js = jetstream(pub);
+      let arrived: () => void = () => {};
+      const messages = await jetstream(sub)
+        .consumers.getConsumerFromInfo(info)
+        .consume({
+          max_messages: 256,
+          callback: (msg) => {
+            rawDecode(msg.data);
+            msg.ack();
+            arrived();
+          },
+        });
+      try {
+        return await measureEach(JS_LATENCY, async (i) => {
+          const received = new Promise<void>((resolve) => {
+            arrived = resolve;
+          });
+          const event = events[i] as Event;
+          await js.publish(subject, rawEncode(event), { msgID: event.id });
+          await received;
+        });
+      } finally {
+        messages.stop();
         await jsm.streams.delete(stream).catch(() => false);
       }
     },
