@@ -1,5 +1,6 @@
 /**
- * Conformance suites for every goes contract and helpers for tests. Adapter authors call a suite
+ * Conformance suites for every goes contract (event store, event bus, snapshot store) and
+ * helpers for tests, among them given/when/then scenarios for aggregates. Adapter authors call a suite
  * from a jest test file with a factory for their implementation; the suites register their own
  * `describe` blocks and need `@jest/globals` (a peer dependency).
  *
@@ -24,4 +25,17 @@ export {
   type Namespace,
   namespace,
 } from './fixtures.js';
+export {
+  type EventInput,
+  type EventMapOf,
+  type ExpectedError,
+  type GivenStep,
+  given,
+  type WhenStep,
+} from './given-when-then.js';
 export { randomQuery, seededRandom } from './random.js';
+export {
+  type SnapshotStoreConformanceOptions,
+  type SnapshotStoreFactory,
+  snapshotStoreConformance,
+} from './snapshot-store-conformance.js';
