@@ -80,8 +80,10 @@ export async function openSubscription(setup: SubscriptionSetup): Promise<Schedu
   setup.register(runner);
   const subscription = new RunningSubscription(runner, async () => {
     setup.unregister(runner);
+    // Abort the running job first (synchronously), then stop the live source.
+    const closing = runner.close();
     await source.stop();
-    await runner.close();
+    await closing;
   });
   const { signal } = options;
   if (signal) {
