@@ -1,11 +1,4 @@
-import {
-  createEvent,
-  createMemoryEventStore,
-  type Event,
-  type EventMap,
-  isGoesError,
-  query,
-} from '@goes/event';
+import { createEvent, createMemoryEventStore, type Event, isGoesError, query } from '@goes/event';
 import { describe, expect, it } from '@jest/globals';
 import {
   type ApplyError,
@@ -131,7 +124,7 @@ describe('apply', () => {
   describe('errors', () => {
     class Failing extends Recorder {
       failures = new Map<number, number>();
-      constructor(private readonly failAt: Map<number, number>) {
+      constructor(readonly failAt: Map<number, number>) {
         super();
       }
       override applyEvent(event: Event): void {
@@ -273,7 +266,7 @@ describe('ProjectionBase and projection()', () => {
   type Shop = {
     'order.placed': { total: number };
     'order.refunded': { amount: number };
-  } & EventMap;
+  };
 
   class Revenue extends ProjectionBase<Shop> {
     total = 0;

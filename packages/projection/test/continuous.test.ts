@@ -298,7 +298,7 @@ describe('continuously', () => {
         running--;
       }),
     );
-    let last: Event[] = [];
+    let last: readonly Event[] = [];
     for (let i = 0; i < 20; i++) last = await store.insert(makeEvents(placed, 5));
     await subscription.whenProcessed(lastPosition(last), within());
     expect(overlapped).toBe(false);
