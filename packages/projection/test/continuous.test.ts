@@ -433,8 +433,9 @@ describe('continuously', () => {
       const first = await store.insert(makeEvents(placed, 2));
       while (failures.length === 0) await tick();
       expect(subscription.failures).toBe(1);
-      expect((failures[0]?.[0] as Error).message).toMatch(/job of \d failed/);
-      expect(failures[0]?.[1]?.kind).toBe('live');
+      const [error, job] = failures[0] as [unknown, Job | undefined];
+      expect((error as Error).message).toMatch(/job of \d failed/);
+      expect(job?.kind).toBe('live');
       const second = await store.insert(makeEvents(placed, 1));
       await subscription.whenProcessed(lastPosition(second), within());
       expect(plain.events.map((e) => e.id)).toEqual([...first, ...second].map((e) => e.id));

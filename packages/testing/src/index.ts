@@ -24,4 +24,11 @@ export {
   type Namespace,
   namespace,
 } from './fixtures.js';
+export {
+  type ConformanceModel,
+  conformanceModel,
+  type ModelRepositoryConformanceOptions,
+  type ModelRepositoryFactory,
+  modelRepositoryConformance,
+} from './model-repository-conformance.js';
 export { randomQuery, seededRandom } from './random.js';
