@@ -94,11 +94,15 @@ export async function apply(
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
   const applier = new EventApplier(target, options);
-  for (const event of events) {
-    const waiting = applier.one(event);
-    if (waiting) await waiting;
+  try {
+    for (const event of events) {
+      const waiting = applier.one(event);
+      if (waiting) await waiting;
+    }
+    return applier.result();
+  } finally {
+    applier.dispose();
   }
-  return applier.result();
 }
 
 /**
@@ -119,11 +123,15 @@ export async function applyStream(
 ): Promise<ApplyResult> {
   if (!(Symbol.asyncIterator in events)) return apply(target, events, options);
   const applier = new EventApplier(target, options);
-  for await (const event of withSignal(events, options.signal)) {
-    const waiting = applier.one(event);
-    if (waiting) await waiting;
+  try {
+    for await (const event of withSignal(events, options.signal)) {
+      const waiting = applier.one(event);
+      if (waiting) await waiting;
+    }
+    return applier.result();
+  } finally {
+    applier.dispose();
   }
-  return applier.result();
 }
 
 /**
@@ -144,6 +152,11 @@ export class EventApplier {
   readonly #skipFailures: boolean;
   readonly #onError: ((error: ApplyError) => void) | undefined;
   readonly #signal: AbortSignal | undefined;
+  /** Mirrors `#signal.aborted`: a field read per event instead of the signal's getter. */
+  #aborted = false;
+  readonly #onAbort = () => {
+    this.#aborted = true;
+  };
   /** Events at or below this position are already applied (−1: no progress check). */
   #floor: number;
   #applied = 0;
@@ -168,6 +181,12 @@ export class EventApplier {
     this.#signal = options.signal;
     this.#floor = this.#progress && !this.#ignoreProgress ? readProgress(this.#progress) : -1;
     this.#signal?.throwIfAborted();
+    this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** Stops listening to the signal; call it when the apply is over. */
+  dispose(): void {
+    this.#signal?.removeEventListener('abort', this.#onAbort);
   }
 
   /** True when `one(event)` would skip the event as already applied. */
@@ -177,8 +196,7 @@ export class EventApplier {
 
   /** Deals with one event; returns a promise only when it must be awaited. */
   one(event: Event): Promise<void> | undefined {
-    const signal = this.#signal;
-    if (signal?.aborted) throw signal.reason;
+    if (this.#aborted) throw this.#signal?.reason;
     const position = event.position;
     if (position !== undefined && position <= this.#floor) {
       this.#ignored++;

@@ -383,35 +383,48 @@ export class StoreJob implements ManagedJob {
       onError: options.onError ?? this.#onError,
       signal,
     });
+    try {
+      return await this.#applyRead(applier, target, options, signal);
+    } finally {
+      applier.dispose();
+    }
+  }
+
+  async #applyRead(
+    applier: EventApplier,
+    target: Target,
+    options: JobApplyOptions,
+    signal: AbortSignal,
+  ): Promise<ApplyResult> {
     const { query, from } = this.#targetRead(target, options);
-    const cursor = this.#open(query, from, options.aggregate);
-    if (!cursor) return applier.result();
-    const { read, test } = cursor;
+    const { read, test } = this.#open(query, from, options.aggregate);
     const interceptors = this.#interceptors;
     const filter = this.#filter;
-    let index = 0;
+    let chunkIndex = 0;
     for (;;) {
-      const events = read.events;
-      const end = events.length;
-      while (index < end) {
-        const event = events[index++] as Event;
-        if (!test(event)) continue;
-        if (interceptors.length > 0) {
-          if (applier.isBehind(event)) {
-            applier.one(event);
-            continue;
+      while (chunkIndex < read.chunks.length) {
+        const events = read.chunks[chunkIndex++] as Event[];
+        const end = events.length;
+        let index = 0;
+        while (index < end) {
+          const event = events[index++] as Event;
+          if (test && !test(event)) continue;
+          if (interceptors.length > 0) {
+            if (applier.isBehind(event)) {
+              applier.one(event);
+              continue;
+            }
+            for (const added of await this.#intercept(event, signal)) {
+              if (filter && !filter(added)) continue;
+              const waiting = applier.one(added);
+              if (waiting) await waiting;
+            }
           }
-          for (const added of await this.#intercept(event, signal)) {
-            if (filter && !filter(added)) continue;
-            const waiting = applier.one(added);
-            if (waiting) await waiting;
-          }
+          if (filter && !filter(event)) continue;
+          const waiting = applier.one(event);
+          if (waiting) await waiting;
         }
-        if (filter && !filter(event)) continue;
-        const waiting = applier.one(event);
-        if (waiting) await waiting;
       }
-      if (index < read.events.length) continue;
       if (read.done) {
         read.throwIfFailed();
         return applier.result();
@@ -500,7 +513,7 @@ export class StoreJob implements ManagedJob {
     base: EventQuery,
     from: number,
     aggregate: AggregateRef | undefined,
-  ): { read: SharedRead; test: (event: Event) => boolean } | undefined {
+  ): { read: SharedRead; test: ((event: Event) => boolean) | undefined } {
     const min = from + 1;
     const key = queryKey(base);
     const candidates = this.#reads.get(key) ?? [];
@@ -542,6 +555,8 @@ export class StoreJob implements ManagedJob {
     }
     this.#requests.push({ read, min, narrowed: aggregate !== undefined });
     const narrowing = aggregate && read.narrowing === undefined ? aggregate : undefined;
+    // A read made for exactly this request needs no test per event.
+    if (read.min === min && !narrowing) return { read, test: undefined };
     const test = (event: Event): boolean => {
       if (event.position !== undefined && event.position < min) return false;
       if (!narrowing) return true;
@@ -582,18 +597,25 @@ export class StoreJob implements ManagedJob {
         const cursor = job.#open(base, from, aggregate);
         const filter = job.#filter;
         const pending: Event[] = [];
+        let chunkIndex = 0;
         let index = 0;
         let finished = false;
         const passes = (event: Event) => (!filter || filter(event)) && (!extra || extra(event));
         const next = async (): Promise<IteratorResult<Event>> => {
           for (;;) {
             if (pending.length > 0) return { done: false, value: pending.shift() as Event };
-            if (finished || !cursor) return { done: true, value: undefined };
+            if (finished) return { done: true, value: undefined };
             combined.throwIfAborted();
             const { read, test } = cursor;
-            if (index < read.events.length) {
-              const event = read.events[index++] as Event;
-              if (!test(event)) continue;
+            const chunk = read.chunks[chunkIndex];
+            if (chunk !== undefined && index >= chunk.length) {
+              chunkIndex++;
+              index = 0;
+              continue;
+            }
+            if (chunk !== undefined) {
+              const event = chunk[index++] as Event;
+              if (test && !test(event)) continue;
               if (job.#interceptors.length > 0) {
                 for (const added of await job.#intercept(event, combined))
                   if (passes(added)) pending.push(added);

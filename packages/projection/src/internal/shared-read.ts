@@ -12,8 +12,11 @@ const BATCH = 512;
  * @internal
  */
 export class SharedRead {
-  /** The events read so far, in store order. */
-  readonly events: Event[] = [];
+  /**
+   * The events read so far, in store order, in chunks of at most {@link BATCH}: one growing array
+   * of every event would be copied as it grows and halve the read rate.
+   */
+  readonly chunks: Event[][] = [];
   /** The lowest position this read can contain (inclusive). */
   readonly min: number;
   /** The aggregate the read is limited to, if any. */
@@ -87,19 +90,23 @@ export class SharedRead {
     try {
       this.#iterator ??= this.#open()[Symbol.asyncIterator]();
       const iterator = this.#iterator;
-      const events = this.events;
-      for (let n = 0; n < BATCH; n++) {
-        const result = await iterator.next();
-        if (result.done) {
-          this.#done = true;
-          this.#iterator = undefined;
-          return;
+      const chunk: Event[] = [];
+      try {
+        for (let n = 0; n < BATCH; n++) {
+          const result = await iterator.next();
+          if (result.done) {
+            this.#done = true;
+            this.#iterator = undefined;
+            return;
+          }
+          const event = result.value;
+          chunk.push(event);
+          const position = event.position;
+          if (position !== undefined && position > this.maxPosition) this.maxPosition = position;
+          if (this.#done) return; // closed while waiting
         }
-        const event = result.value;
-        events.push(event);
-        const position = event.position;
-        if (position !== undefined && position > this.maxPosition) this.maxPosition = position;
-        if (this.#done) return; // closed while waiting
+      } finally {
+        if (chunk.length > 0) this.chunks.push(chunk);
       }
     } catch (error) {
       this.#failure = { error };
