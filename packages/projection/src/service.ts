@@ -15,9 +15,25 @@ import { UnhandledTriggerError } from './errors.js';
 import type { Schedule, TriggerOptions } from './schedule.js';
 import { type JsonTrigger, triggerFromJson, triggerToJson } from './trigger-json.js';
 
-/** The event that asks projection services to trigger a schedule. */
+/**
+ * The name of the event that asks projection services to trigger a schedule (goes' `Triggered`).
+ *
+ * @example
+ * ```ts
+ * await bus.subscribe([TRIGGERED_EVENT]); // watch remote triggers
+ * ```
+ */
 export const TRIGGERED_EVENT = 'goes.projection.schedule.triggered';
-/** The event a projection service publishes when it accepted a trigger. */
+
+/**
+ * The name of the event a projection service publishes when it accepted a trigger (goes'
+ * `TriggerAccepted`).
+ *
+ * @example
+ * ```ts
+ * await bus.subscribe([TRIGGER_ACCEPTED_EVENT]);
+ * ```
+ */
 export const TRIGGER_ACCEPTED_EVENT = 'goes.projection.schedule.trigger_accepted';
 
 /**

@@ -87,7 +87,8 @@ export async function openSubscription(setup: SubscriptionSetup): Promise<Schedu
   });
   const { signal } = options;
   if (signal) {
-    const onAbort = () => void subscription.close();
+    // Closing reports its own problems; an abort must not surface an unhandled rejection.
+    const onAbort = () => void subscription.close().catch(() => {});
     signal.addEventListener('abort', onAbort, { once: true });
     subscription.onClose(() => signal.removeEventListener('abort', onAbort));
   }
