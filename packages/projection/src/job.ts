@@ -215,20 +215,19 @@ export interface Job {
 
 /**
  * Creates a job over `store` (goes' `projection.NewJob`); schedules create jobs for you.
- * Call `close()` on the returned job when done to release its cached reads.
+ * Close the returned job (`close()` or `await using`) when done to release its cached reads.
  *
  * @throws {@link InvalidQueryError} for a malformed query or filter; {@link InvalidArgumentError} for a bad option.
  * @example
  * ```ts
- * const job = createJob(store, { query: query().name('order.placed', 'order.cancelled') });
- * try {
- *   await job.apply(orderCount);
- * } finally {
- *   job.close();
- * }
+ * await using job = createJob(store, { query: query().name('order.placed', 'order.cancelled') });
+ * await job.apply(orderCount); // the job's cached reads are released at the end of the block
  * ```
  */
-export function createJob(store: EventStore, options: JobOptions = {}): Job & { close(): void } {
+export function createJob(
+  store: EventStore,
+  options: JobOptions = {},
+): Job & AsyncDisposable & { close(): void } {
   return new StoreJob(store, options);
 }
 
@@ -491,6 +490,10 @@ export class StoreJob implements ManagedJob {
     this.#controller.abort(new ClosedError('the projection job'));
     for (const reads of this.#reads.values()) for (const read of reads) read.close();
     this.#reads.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 
   /** What `apply(target)` reads: after the progress (position order) or the window. */

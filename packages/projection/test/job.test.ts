@@ -282,6 +282,17 @@ describe('job', () => {
     next.close();
   });
 
+  it('releases its reads with await using', async () => {
+    const { store, q } = await fixture(5);
+    let signal: AbortSignal | undefined;
+    {
+      await using job = createJob(store, { query: q });
+      signal = job.signal;
+      expect((await job.apply(new Recorder())).applied).toBe(5);
+    }
+    expect(signal.aborted).toBe(true);
+  });
+
   it('aborts its reads when closed', async () => {
     const { store, q } = await fixture(3_000);
     const job = createJob(store, { query: q });
