@@ -71,7 +71,10 @@ export interface JobOptions extends SignalOptions {
   readonly query?: EventQuery | undefined;
   /** The job's window: `events()`, `aggregates()` and targets without progress see positions above it. Default 0. */
   readonly from?: number | undefined;
-  /** In-memory filters every event must match (goes' `WithFilter`). */
+  /**
+   * In-memory filters every event must match (goes' `WithFilter`). A progress-aware target's
+   * progress moves past filtered-out events it never saw once it applies a later event.
+   */
   readonly filter?: EventQuery | readonly EventQuery[] | undefined;
   /** Reset targets before applying (goes' `WithReset`): `setProgress(0)`, then `reset()`. */
   readonly reset?: boolean | undefined;

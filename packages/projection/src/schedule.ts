@@ -19,7 +19,9 @@ export type JobHandler = (job: Job) => void | PromiseLike<void>;
  * Options of a triggered job (goes' `Trigger`): a reset, a different query, in-memory filters,
  * the query `aggregates()` reads, and where the job's window starts. Jobs with a custom
  * `query`, `filter` or `aggregateQuery` see only part of the events, so they never move the
- * subscription's checkpoint.
+ * subscription's checkpoint. A progress-aware target applied in such a job still moves its
+ * progress past the events it was given, and with them past the ones it was not: use a custom
+ * query or filter only for targets that handle nothing else, or together with `reset`.
  *
  * @example
  * ```ts
