@@ -33,6 +33,14 @@ export {
   given,
   type WhenStep,
 } from './given-when-then.js';
+
+  type ConformanceModel,
+  conformanceModel,
+  type ModelRepositoryConformanceOptions,
+  type ModelRepositoryFactory,
+  modelRepositoryConformance,
+} from './model-repository-conformance.js';
+
 export { randomQuery, seededRandom } from './random.js';
 export {
   type SnapshotStoreConformanceOptions,
