@@ -33,14 +33,13 @@ export {
   given,
   type WhenStep,
 } from './given-when-then.js';
-
+export {
   type ConformanceModel,
   conformanceModel,
   type ModelRepositoryConformanceOptions,
   type ModelRepositoryFactory,
   modelRepositoryConformance,
 } from './model-repository-conformance.js';
-
 export { randomQuery, seededRandom } from './random.js';
 export {
   type SnapshotStoreConformanceOptions,
