@@ -7,6 +7,13 @@
  */
 export { delay, type Recorder, record } from './bus-expect.js';
 export {
+  type CommandBusCluster,
+  type CommandBusConformanceOptions,
+  type CommandBusFactory,
+  type CommandBusTestContext,
+  commandBusConformance,
+} from './command-bus-conformance.js';
+export {
   type EventBusConformanceOptions,
   type EventBusFactory,
   eventBusConformance,
