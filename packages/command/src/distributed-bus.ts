@@ -386,9 +386,9 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
     const pending = this.#pending.get(data.id);
     if (pending?.state !== 'dispatching') {
       // A claim that came too late: the dispatch ended (timeout, cancellation, done) or went to
-      // another instance, possibly before this claimant claimed it. Free the claimant's slot now
-      // instead of letting it wait for its claim to expire.
-      if (pending?.handler === data.handler) return;
+      // another instance, possibly before this claimant claimed it (or the claim is a duplicate).
+      // Free the claimant's slot now instead of letting it wait for its claim to expire. Safe for
+      // the assignee too: its assignment was published first, so its claim is already used up.
       const release: CommandAssignedData = {
         id: data.id,
         dispatcher: this.id,
