@@ -1,14 +1,12 @@
 import { type Codec, createRegistry } from '@goes/codec';
 import {
   ClosedError,
-  ConnectionError,
+  type ConnectionError,
   createEvent,
   type Event,
   type EventBus,
   InvalidArgumentError,
   InvalidEventError,
-  isGoesError,
-  type Subscription,
 } from '@goes/event';
 import {
   type Command,
@@ -25,17 +23,11 @@ import type {
   DispatchOptions,
   SyncDispatchOptions,
 } from './contracts.js';
-import {
-  AssignTimeoutError,
-  ExecutionTimeoutError,
-  InvalidCommandError,
-  NoHandlerError,
-  toCommandErrorData,
-} from './errors.js';
 import { BusBase } from './internal/bus-base.js';
-import { Delivery, type Outcome, type OutcomeSink } from './internal/delivery.js';
+import { Claimant } from './internal/claimant.js';
 import { HandlerDirectory } from './internal/directory.js';
-import type { Claim, Inbox } from './internal/inbox.js';
+import { Dispatcher } from './internal/dispatcher.js';
+import { Links, type Role } from './internal/links.js';
 import {
   checkCount,
   checkTimeout,
@@ -45,26 +37,13 @@ import {
   defaultOnError,
   safeReport,
 } from './internal/options.js';
-import { PendingDispatch } from './internal/pending-dispatch.js';
-import { resolveOutcome, settleSync } from './internal/resolution.js';
-import {
-  monotonicNow,
-  startBackgroundInterval,
-  startBackgroundTimer,
-  startTimer,
-  type Timer,
-} from './internal/timers.js';
-import { checkCommand, decodePayload, encodePayload } from './internal/validate.js';
-import { executedData, resolveExecuted } from './internal/wire.js';
+import { monotonicNow, startBackgroundInterval, type Timer } from './internal/timers.js';
+import { checkCommand, encodePayload } from './internal/validate.js';
 import type { CommandBusTimeouts } from './local-bus.js';
 import {
   COMMAND_BUS_EVENTS,
-  type CommandAssignedData,
-  type CommandCancelledData,
   type CommandDispatchedData,
-  type CommandExecutedData,
   type CommandHandlersData,
-  type CommandRequestedData,
   readAssigned,
   readDispatched,
   readExecuted,
@@ -139,96 +118,18 @@ export function createDistributedCommandBus<M extends CommandMap = CommandMap>(
   return new DistributedCommandBus<M>(events, options);
 }
 
-/**
- * The event subscriptions of an instance, by role: an instance that only dispatches never
- * receives other instances' offers, and one that only handles never receives claims and results.
- */
-const ROLES = {
-  membership: [COMMAND_BUS_EVENTS.handlers],
-  handling: [
-    COMMAND_BUS_EVENTS.dispatched,
-    COMMAND_BUS_EVENTS.assigned,
-    COMMAND_BUS_EVENTS.cancelled,
-  ],
-  dispatching: [COMMAND_BUS_EVENTS.requested, COMMAND_BUS_EVENTS.executed],
-} as const;
-
-type Role = keyof typeof ROLES;
-
-/** One role's event subscription. */
-interface Link {
-  starting: Promise<void> | undefined;
-  ready: boolean;
-  subscription: Subscription | undefined;
-  loop: Promise<void> | undefined;
-  restart: Timer | undefined;
-}
-
-/** A claim this instance made, waiting for the dispatcher's assignment. */
-interface Reservation {
-  readonly inbox: Inbox;
-  readonly data: CommandDispatchedData;
-  readonly timer: Timer;
-}
-
-/** An assigned command on this instance, with what its outcome needs. */
-class Running implements OutcomeSink {
-  readonly data: CommandDispatchedData;
-  readonly inbox: Inbox;
-  readonly delivery: Delivery;
-  readonly #report: (running: Running, outcome: Outcome) => void;
-
-  constructor(
-    data: CommandDispatchedData,
-    inbox: Inbox,
-    command: Command,
-    options: { handler: string; report: (running: Running, outcome: Outcome) => void },
-  ) {
-    this.data = data;
-    this.inbox = inbox;
-    this.#report = options.report;
-    this.delivery = new Delivery(command, commandInfo(command), {
-      handler: options.handler,
-      receiveTimeout: data.receiveTimeout,
-      executionTimeout: data.executionTimeout,
-      sink: this,
-    });
-  }
-
-  outcome(outcome: Outcome): void {
-    this.#report(this, outcome);
-  }
-}
-
-/** Parked claims remembered by id at most (the oldest are forgotten first). */
-const MAX_PARKED = 10_000;
-
-/** Extra life of a claim beyond the dispatcher's assign timeout, for assignments in transit. */
-const MAX_RESERVATION_GRACE = 1_000;
-
 class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements CommandBus<M> {
   readonly #events: EventBus;
   readonly #codec: Codec;
-  readonly #resultCodec: Codec;
   readonly #assignTimeout: number;
   readonly #receiveTimeout: number;
   readonly #executionTimeout: number;
-  readonly #noHandlerTimeout: number;
   readonly #heartbeatInterval: number;
-  readonly #eventBufferSize: number;
-  readonly #pending = new Map<string, PendingDispatch>();
-  readonly #reservations = new Map<string, Reservation>();
-  /** Claims waiting for room, by command id, so that a command taken elsewhere is skipped. */
-  readonly #parked = new Map<string, { readonly inbox: Inbox; readonly claim: Claim }>();
-  readonly #running = new Map<string, Running>();
+  readonly #dispatcher: Dispatcher;
+  readonly #claimant: Claimant;
   readonly #directory = new HandlerDirectory();
-  readonly #links: Record<Role, Link> = {
-    membership: emptyLink(),
-    handling: emptyLink(),
-    dispatching: emptyLink(),
-  };
+  readonly #links: Links;
   #heartbeat: Timer | undefined;
-  #stopping = false;
 
   constructor(events: EventBus, options: DistributedCommandBusOptions) {
     super(options.onError ?? defaultOnError);
@@ -239,7 +140,7 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
     }
     this.#events = events;
     this.#codec = options.codec ?? createRegistry();
-    this.#resultCodec = options.resultCodec ?? createRegistry();
+    const resultCodec = options.resultCodec ?? createRegistry();
     this.#assignTimeout = checkTimeout(
       'assignTimeout',
       options.assignTimeout,
@@ -255,13 +156,38 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
       options.executionTimeout,
       DEFAULT_EXECUTION_TIMEOUT,
     );
-    this.#noHandlerTimeout = checkTimeout('noHandlerTimeout', options.noHandlerTimeout, 250);
     this.#heartbeatInterval = checkTimeout('heartbeatInterval', options.heartbeatInterval, 5_000);
-    this.#eventBufferSize = checkCount('eventBufferSize', options.eventBufferSize, 16_384);
+    const publish = (name: string, data: object) => this.#publish(name, data);
+    const publishQuietly = (name: string, data: object) => this.#publishQuietly(name, data);
+    const onError = (error: unknown) => safeReport(this.onError, error);
+    this.#dispatcher = new Dispatcher({
+      busId: this.id,
+      resultCodec,
+      assignTimeout: this.#assignTimeout,
+      noHandlerTimeout: checkTimeout('noHandlerTimeout', options.noHandlerTimeout, 250),
+      knowsHandler: (name) =>
+        this.inboxes.has(name) || this.#directory.handles(name, monotonicNow()),
+      publish,
+      publishQuietly,
+      onError: this.onError,
+    });
+    this.#claimant = new Claimant({
+      busId: this.id,
+      codec: this.#codec,
+      resultCodec,
+      inbox: (name) => this.inboxes.get(name),
+      publish,
+      publishQuietly,
+      onError,
+    });
+    const bufferSize = checkCount('eventBufferSize', options.eventBufferSize, 16_384);
+    this.#links = new Links(events, bufferSize, this.id, {
+      receive: (event) => this.#receive(event),
+      connected: (role) => this.#connected(role),
+      lost: (role, error) => this.#lost(role, error),
+      onError,
+    });
   }
-
-  // ---------------------------------------------------------------------------------------------
-  // Dispatcher side
 
   dispatch<N extends CommandName<M>>(
     command: Command<N, PayloadOf<M, N>>,
@@ -285,16 +211,10 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
     const executionTimeout = checkTimeout('timeout', options.timeout, this.#executionTimeout);
     const { signal } = options;
     signal?.throwIfAborted();
-    if (!this.#links.dispatching.ready || !this.#links.membership.ready) {
-      await this.#startRole('membership');
-      await this.#startRole('dispatching');
+    if (!this.#links.ready('dispatching') || !this.#links.ready('membership')) {
+      await this.#startDispatching();
       signal?.throwIfAborted();
       this.checkOpen('the command bus');
-    }
-    if (this.#pending.has(command.id)) {
-      throw new InvalidCommandError(
-        `command ${JSON.stringify(command.name)}: a command with id ${command.id} is already being dispatched by this bus`,
-      );
     }
     const info = commandInfo(command);
     const sync = options.sync === true;
@@ -309,272 +229,21 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
       receiveTimeout: this.#receiveTimeout,
       executionTimeout,
     };
-    return new Promise<unknown>((resolve, reject) => {
-      const pending = new PendingDispatch({
-        info,
-        sync,
-        onReport: sync
-          ? ((options as SyncDispatchOptions).onReport as
-              | ((report: CommandReport) => void)
-              | undefined)
-          : undefined,
-        onError: this.onError,
-        receiveTimeout: this.#receiveTimeout,
-        executionTimeout,
-        signal,
-        resolve,
-        reject,
-        onDone: this.#forgetDispatch,
-      });
-      this.#pending.set(info.id, pending);
-      pending.onAbort(this.#abortDispatch);
-      pending.deadline(Math.min(this.#noHandlerTimeout, this.#assignTimeout), this.#noClaimYet);
-      this.#publish(COMMAND_BUS_EVENTS.dispatched, data).catch((error: unknown) =>
-        pending.reject(error),
-      );
+    const onReport = sync ? (options as SyncDispatchOptions).onReport : undefined;
+    return this.#dispatcher.dispatch({
+      data,
+      info,
+      onReport: onReport as ((report: CommandReport) => void) | undefined,
+      signal,
     });
   }
 
-  readonly #forgetDispatch = (pending: PendingDispatch): void => {
-    if (this.#pending.get(pending.info.id) === pending) this.#pending.delete(pending.info.id);
-  };
-
-  readonly #abortDispatch = (pending: PendingDispatch): void => {
-    if (pending.state === 'assigned') this.#cancel(pending);
-    pending.reject(pending.abortReason);
-  };
-
-  /** The no-handler deadline: fail unless some instance handles the name; else keep waiting. */
-  readonly #noClaimYet = (pending: PendingDispatch): void => {
-    if (pending.state !== 'dispatching') return;
-    if (!this.#knowsHandler(pending.info.name)) {
-      pending.reject(new NoHandlerError(pending.info));
-      return;
-    }
-    const waited = Math.min(this.#noHandlerTimeout, this.#assignTimeout);
-    if (waited >= this.#assignTimeout) this.#assignTimedOut(pending);
-    else pending.deadline(this.#assignTimeout - waited, this.#assignTimedOut);
-  };
-
-  readonly #assignTimedOut = (pending: PendingDispatch): void => {
-    if (pending.state !== 'dispatching') return;
-    pending.reject(new AssignTimeoutError(pending.info, this.#assignTimeout));
-  };
-
-  /** No outcome came back in time: the assignee may have crashed. */
-  readonly #outcomeOverdue = (pending: PendingDispatch): void => {
-    if (pending.state !== 'assigned') return;
-    this.#cancel(pending);
-    const waited = pending.receiveTimeout + pending.executionTimeout + this.#assignTimeout;
-    pending.reject(
-      new ExecutionTimeoutError(
-        pending.info,
-        pending.executionTimeout,
-        pending.handler,
-        `no outcome arrived from bus instance ${pending.handler} within ${waited} ms of the assignment; it may have stopped`,
-      ),
-    );
-  };
-
-  /** True when this instance or a live announced instance handles `name`. */
-  #knowsHandler(name: string): boolean {
-    return this.inboxes.has(name) || this.#directory.handles(name, monotonicNow());
-  }
-
-  #onRequested(data: CommandRequestedData): void {
-    if (data.dispatcher !== this.id) return;
-    const pending = this.#pending.get(data.id);
-    if (pending?.state !== 'dispatching') {
-      // A claim that came too late: the dispatch ended (timeout, cancellation, done) or went to
-      // another instance, possibly before this claimant claimed it (or the claim is a duplicate).
-      // Free the claimant's slot now instead of letting it wait for its claim to expire. Safe for
-      // the assignee too: its assignment was published first, so its claim is already used up.
-      const release: CommandAssignedData = {
-        id: data.id,
-        dispatcher: this.id,
-        handler: '',
-        reply: false,
-      };
-      this.#publishQuietly(COMMAND_BUS_EVENTS.assigned, release);
-      return;
-    }
-    pending.state = 'assigned';
-    pending.handler = data.handler;
-    const assigned: CommandAssignedData = {
-      id: data.id,
-      dispatcher: this.id,
-      handler: data.handler,
-      reply: pending.sync,
-    };
-    const published = this.#publish(COMMAND_BUS_EVENTS.assigned, assigned);
-    if (!pending.sync) {
-      published.then(
-        () => pending.resolve(undefined),
-        (error: unknown) => pending.reject(error),
-      );
-      return;
-    }
-    published.catch((error: unknown) => pending.reject(error));
-    pending.deadline(
-      pending.receiveTimeout + pending.executionTimeout + this.#assignTimeout,
-      this.#outcomeOverdue,
-    );
-  }
-
-  #onExecuted(data: CommandExecutedData): void {
-    if (data.dispatcher !== this.id) return;
-    const pending = this.#pending.get(data.id);
-    if (pending?.state !== 'assigned' || pending.handler !== data.handler) return;
-    settleSync(pending, resolveExecuted(data, pending, this.#resultCodec), data.handler);
-  }
-
-  /** Tells the assignee to abort a command (best effort). */
-  #cancel(pending: PendingDispatch): void {
-    const cancelled: CommandCancelledData = {
-      id: pending.info.id,
-      dispatcher: this.id,
-      handler: pending.handler,
-    };
-    this.#publishQuietly(COMMAND_BUS_EVENTS.cancelled, cancelled);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Handler side
-
-  #onDispatched(data: CommandDispatchedData): void {
-    const inbox = this.inboxes.get(data.name);
-    if (!inbox?.open) return;
-    const { id } = data;
-    if (this.#reservations.has(id) || this.#running.has(id) || this.#parked.has(id)) return;
-    const receivedAt = monotonicNow();
-    const claim: Claim = {
-      expiresAt: receivedAt + data.assignTimeout,
-      grant: () => {
-        this.#parked.delete(id);
-        this.#claim(inbox, data, receivedAt);
-      },
-    };
-    if (inbox.offer(claim) !== 'parked') return;
-    this.#parked.set(id, { inbox, claim });
-    if (this.#parked.size > MAX_PARKED) {
-      const [oldest] = this.#parked.keys();
-      if (oldest !== undefined) this.#unpark(oldest);
-    }
-  }
-
-  /** Forgets a parked claim (its command went to another instance, or it is too old). */
-  #unpark(id: string): void {
-    const parked = this.#parked.get(id);
-    if (!parked) return;
-    this.#parked.delete(id);
-    parked.inbox.withdraw(parked.claim);
-  }
-
-  #claim(inbox: Inbox, data: CommandDispatchedData, receivedAt: number): void {
-    if (this.#reservations.has(data.id) || this.#running.has(data.id)) return;
-    const lifetime = data.assignTimeout + Math.min(data.assignTimeout, MAX_RESERVATION_GRACE);
-    const remaining = Math.max(1, receivedAt + lifetime - monotonicNow());
-    const timer = startTimer(remaining, this.#release, data.id);
-    this.#reservations.set(data.id, { inbox, data, timer });
-    inbox.reserve();
-    const requested: CommandRequestedData = {
-      id: data.id,
-      dispatcher: data.dispatcher,
-      handler: this.id,
-    };
-    this.#publish(COMMAND_BUS_EVENTS.requested, requested).catch((error: unknown) => {
-      safeReport(this.onError, error);
-      this.#release(data.id);
-    });
-  }
-
-  /** Gives up a claim (not assigned to this instance, or expired): room for the next one. */
-  readonly #release = (id: string): void => {
-    const reservation = this.#reservations.get(id);
-    if (!reservation) return;
-    clearTimeout(reservation.timer);
-    this.#reservations.delete(id);
-    reservation.inbox.unreserve();
-  };
-
-  #onAssigned(data: CommandAssignedData): void {
-    const reservation = this.#reservations.get(data.id);
-    if (data.handler !== this.id) {
-      if (reservation?.data.dispatcher === data.dispatcher) this.#release(data.id);
-      else this.#unpark(data.id);
-      return;
-    }
-    if (!reservation) {
-      if (this.#running.has(data.id) || !data.reply) return;
-      this.#reply({
-        id: data.id,
-        dispatcher: data.dispatcher,
-        handler: this.id,
-        outcome: 'dropped',
-        runtime: 0,
-        error: {
-          code: 'COMMAND_DROPPED',
-          message: `the assignment reached bus instance ${this.id} after it had given up its claim`,
-        },
-      });
-      return;
-    }
-    clearTimeout(reservation.timer);
-    this.#reservations.delete(data.id);
-    const { inbox, data: dispatched } = reservation;
-    let payload: unknown;
-    try {
-      payload = decodePayload(this.#codec, dispatched.name, dispatched.payload);
-    } catch (error) {
-      inbox.unreserve();
-      if (!dispatched.reply) {
-        safeReport(inbox.onError, error);
-        return;
-      }
-      this.#reply({
-        id: dispatched.id,
-        dispatcher: dispatched.dispatcher,
-        handler: this.id,
-        outcome: 'rejected',
-        runtime: 0,
-        error: toCommandErrorData(error),
-      });
-      return;
-    }
-    const { id, name, aggregate } = dispatched;
-    const command: Command = aggregate
-      ? { id, name, payload, aggregate: { name: aggregate.name, id: aggregate.id } }
-      : { id, name, payload };
-    const running = new Running(dispatched, inbox, command, {
-      handler: this.id,
-      report: this.#onOutcome,
-    });
-    this.#running.set(id, running);
-    inbox.deliver(running.delivery, true);
-  }
-
-  #onCancelled(data: CommandCancelledData): void {
-    if (data.handler !== this.id) return;
-    const running = this.#running.get(data.id);
-    if (running?.data.dispatcher === data.dispatcher) running.delivery.cancel();
-  }
-
-  readonly #onOutcome = (running: Running, outcome: Outcome): void => {
-    const { data, inbox, delivery } = running;
-    const { id } = data;
-    if (this.#running.get(id) === running) this.#running.delete(id);
-    if (!data.reply) {
-      const resolution = resolveOutcome(outcome, delivery.info, this.id);
-      if (resolution?.kind === 'error') safeReport(inbox.onError, resolution.error);
-      return;
-    }
-    const to = { id, dispatcher: data.dispatcher, handler: this.id };
-    const executed = executedData(to, data.name, outcome, this.#resultCodec);
-    if (executed) this.#reply(executed);
-  };
-
-  #reply(data: CommandExecutedData): void {
-    this.#publishQuietly(COMMAND_BUS_EVENTS.executed, data);
+  /**
+   * @internal How many entries each piece of per-command state holds, for tests that check that
+   * everything is forgotten once commands end.
+   */
+  stateSizes(): Record<'pending' | 'reservations' | 'parked' | 'running', number> {
+    return { pending: this.#dispatcher.size, ...this.#claimant.sizes() };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -598,7 +267,7 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
   }
 
   protected async announce(): Promise<void> {
-    if (!this.#links.membership.ready) return;
+    if (!this.#links.ready('membership')) return;
     await this.#publish(COMMAND_BUS_EVENTS.handlers, this.#announcement(false));
   }
 
@@ -606,7 +275,7 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
     const now = monotonicNow();
     this.#directory.prune(now);
     for (const inbox of new Set(this.inboxes.values())) inbox.prune(now);
-    for (const [id, { claim }] of this.#parked) if (claim.expiresAt <= now) this.#unpark(id);
+    this.#claimant.prune(now);
     if (this.handledNames().length > 0) {
       this.#publishQuietly(COMMAND_BUS_EVENTS.handlers, this.#announcement(false));
     }
@@ -617,121 +286,78 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
 
   /** Starts the handler side (called by `subscribe` and `handle`). */
   protected async start(): Promise<void> {
-    await this.#startRole('membership');
-    await this.#startRole('handling');
-  }
-
-  #startRole(role: Role): Promise<void> {
-    const link = this.#links[role];
-    if (!link.starting) {
-      const starting = this.#subscribe(role, link);
-      link.starting = starting;
-      starting.catch(() => {
-        if (link.starting === starting) link.starting = undefined;
-      });
-    }
-    return link.starting;
-  }
-
-  async #subscribe(role: Role, link: Link): Promise<void> {
-    const subscription = await this.#events.subscribe(ROLES[role], {
-      bufferSize: this.#eventBufferSize,
-      overflow: 'drop',
-      onError: (error: unknown) => safeReport(this.onError, error),
-    });
-    if (this.#stopping) {
-      await subscription.close();
-      throw new ClosedError('the command bus');
-    }
-    link.subscription = subscription;
-    link.loop = this.#consume(role, subscription);
-    link.ready = true;
-    if (role === 'membership') {
-      this.#heartbeat ??= startBackgroundInterval(this.#heartbeatInterval, () => this.#tick());
-      await this.#publish(COMMAND_BUS_EVENTS.handlers, this.#announcement(true));
-    }
-  }
-
-  async #consume(role: Role, subscription: Subscription): Promise<void> {
-    let failure: unknown;
     try {
-      for await (const event of subscription) {
-        try {
-          this.#receive(event);
-        } catch (error) {
-          safeReport(this.onError, error);
-        }
-      }
+      await this.#links.start('membership');
+      await this.#links.start('handling');
     } catch (error) {
-      failure = error;
+      // Handlers registered with mustHandle wait for the bus: keep trying in the background.
+      if (this.inboxes.size > 0 && !this.#links.retrying('handling')) {
+        this.#links.retryLater('handling', 100, () => this.#restartHandling());
+      }
+      throw error;
     }
-    if (this.#stopping || this.#links[role].subscription !== subscription) return;
-    this.#lost(role, failure);
+  }
+
+  async #startDispatching(): Promise<void> {
+    await this.#links.start('membership');
+    await this.#links.start('dispatching');
+  }
+
+  async #restartHandling(): Promise<void> {
+    await this.start();
+    await this.announce();
+  }
+
+  /** A subscription is live: membership starts the heartbeat and asks who handles what. */
+  async #connected(role: Role): Promise<void> {
+    if (role !== 'membership') return;
+    this.#heartbeat ??= startBackgroundInterval(this.#heartbeatInterval, () => this.#tick());
+    await this.#publish(COMMAND_BUS_EVENTS.handlers, this.#announcement(true));
   }
 
   /** A subscription ended while the bus is open: fail what waits on it, resubscribe. */
-  #lost(role: Role, cause: unknown): void {
-    const link = this.#links[role];
-    link.subscription = undefined;
-    link.starting = undefined;
-    link.ready = false;
-    const error = new ConnectionError(
-      `the command bus ${this.id} lost its ${role} event subscription${cause instanceof Error ? `: ${cause.message}` : ''}; it resubscribes in the background`,
-      { cause },
-    );
+  #lost(role: Role, error: ConnectionError): void {
     safeReport(this.onError, error);
-    if (role === 'dispatching') {
-      for (const pending of [...this.#pending.values()]) pending.reject(error);
-    }
-    this.#scheduleRestart(role, 100);
-  }
-
-  #scheduleRestart(role: Role, delay: number): void {
-    if (this.#stopping || this.closed) return;
-    const link = this.#links[role];
-    link.restart = startBackgroundTimer(delay, () => {
-      link.restart = undefined;
-      this.#startRole(role)
-        .then(() => (role === 'handling' ? this.announce() : undefined))
-        .catch((error: unknown) => {
-          safeReport(this.onError, error);
-          // A closed event bus stays closed: stop trying (the next call fails with the error).
-          if (!isGoesError(error, 'CLOSED')) {
-            this.#scheduleRestart(role, Math.min(delay * 2, 30_000));
-          }
-        });
-    });
+    if (role === 'dispatching') this.#dispatcher.failAll(error, false);
+    if (this.closed) return;
+    const restart =
+      role === 'handling'
+        ? () => this.#restartHandling()
+        : role === 'dispatching'
+          ? () => this.#startDispatching()
+          : () => this.#links.start('membership');
+    this.#links.retryLater(role, 100, restart);
   }
 
   #receive(event: Event): void {
     switch (event.name) {
       case COMMAND_BUS_EVENTS.dispatched: {
         const data = readDispatched(event.data);
-        if (data) this.#onDispatched(data);
+        if (data) this.#claimant.dispatched(data);
         else this.#malformed(event);
         break;
       }
       case COMMAND_BUS_EVENTS.requested: {
         const data = readRequested(event.data);
-        if (data) this.#onRequested(data);
+        if (data) this.#dispatcher.requested(data);
         else this.#malformed(event);
         break;
       }
       case COMMAND_BUS_EVENTS.assigned: {
         const data = readAssigned(event.data);
-        if (data) this.#onAssigned(data);
+        if (data) this.#claimant.assigned(data);
         else this.#malformed(event);
         break;
       }
       case COMMAND_BUS_EVENTS.executed: {
         const data = readExecuted(event.data);
-        if (data) this.#onExecuted(data);
+        if (data) this.#dispatcher.executed(data);
         else this.#malformed(event);
         break;
       }
       case COMMAND_BUS_EVENTS.cancelled: {
         const data = readRequested(event.data);
-        if (data) this.#onCancelled(data);
+        if (data) this.#claimant.cancelled(data);
         else this.#malformed(event);
         break;
       }
@@ -759,59 +385,23 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
     this.#publish(name, data).catch((error: unknown) => safeReport(this.onError, error));
   }
 
-  /**
-   * @internal How many entries each piece of per-command state holds, for tests that check that
-   * everything is forgotten once commands end.
-   */
-  stateSizes(): Record<'pending' | 'reservations' | 'parked' | 'running', number> {
-    return {
-      pending: this.#pending.size,
-      reservations: this.#reservations.size,
-      parked: this.#parked.size,
-      running: this.#running.size,
-    };
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Close
 
   protected closeDispatches(): void {
-    for (const pending of [...this.#pending.values()]) {
-      if (pending.state === 'dispatching') pending.reject(new ClosedError('the command bus'));
-    }
+    this.#dispatcher.failAll(new ClosedError('the command bus'), true);
   }
 
   protected async shutdown(): Promise<void> {
-    this.#stopping = true;
-    for (const pending of [...this.#pending.values()]) {
-      pending.reject(new ClosedError('the command bus'));
-    }
+    this.#dispatcher.failAll(new ClosedError('the command bus'), false);
     clearInterval(this.#heartbeat);
-    for (const id of [...this.#reservations.keys()]) this.#release(id);
-    this.#parked.clear();
-    if (this.#links.membership.ready) {
+    this.#claimant.clear();
+    if (this.#links.ready('membership')) {
       const goodbye: CommandHandlersData = { bus: this.id, names: [], ttl: 0, discover: false };
       await this.#publish(COMMAND_BUS_EVENTS.handlers, goodbye).catch((error: unknown) =>
         safeReport(this.onError, error),
       );
     }
-    for (const link of Object.values(this.#links)) {
-      clearTimeout(link.restart);
-      const { subscription, loop } = link;
-      link.subscription = undefined;
-      link.ready = false;
-      if (subscription) await subscription.close();
-      await loop;
-    }
+    await this.#links.stop();
   }
-}
-
-function emptyLink(): Link {
-  return {
-    starting: undefined,
-    ready: false,
-    subscription: undefined,
-    loop: undefined,
-    restart: undefined,
-  };
 }

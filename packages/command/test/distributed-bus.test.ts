@@ -1,5 +1,6 @@
 import { createRegistry } from '@goes/codec';
 import {
+  ConnectionError,
   createEvent,
   createMemoryEventBus,
   type Event,
@@ -460,5 +461,51 @@ describe('distributed command bus transport', () => {
       if (result !== 'done') await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(result).toBe('done');
+  });
+
+  /** An event bus whose first `failures` subscribe calls fail, as an unreachable server would. */
+  function unreachableAtFirst(failures: number): EventBus {
+    const inner = createMemoryEventBus();
+    opened.push(inner);
+    let left = failures;
+    return {
+      publish: (events, options) => inner.publish(events, options),
+      subscribe: async (names: readonly string[], options?: SubscribeOptions) => {
+        if (left > 0) {
+          left--;
+          throw new ConnectionError('server unreachable');
+        }
+        return inner.subscribe(names, options);
+      },
+      close: () => inner.close(),
+      [Symbol.asyncDispose]: () => inner.close(),
+    };
+  }
+
+  it('frees the name when handle() cannot start the bus', async () => {
+    const events = unreachableAtFirst(1);
+    const bus = commandBus(events);
+    const error = await rejection(bus.handle('x', () => 1));
+    expect(isGoesError(error, 'CONNECTION_FAILED')).toBe(true);
+    await bus.handle('x', () => 1);
+    await expect(bus.dispatch(createCommand('x', {}), { sync: true })).resolves.toBe(1);
+  });
+
+  it('keeps a mustHandle registration and starts the bus in the background', async () => {
+    const events = unreachableAtFirst(2);
+    const errors: unknown[] = [];
+    const handler = commandBus(events, { onError: (error) => errors.push(error) });
+    const registration = handler.mustHandle('x', () => 'handled');
+    await expect(registration.ready).rejects.toThrow('server unreachable');
+    const dispatcher = commandBus(events);
+    let result: unknown;
+    for (let attempt = 0; attempt < 60 && result !== 'handled'; attempt++) {
+      result = await dispatcher
+        .dispatch(createCommand('x', {}), { sync: true })
+        .catch(() => undefined);
+      if (result !== 'handled') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(result).toBe('handled');
+    expect(errors.some((e) => isGoesError(e, 'CONNECTION_FAILED'))).toBe(true);
   });
 });

@@ -154,18 +154,11 @@ export abstract class BusBase<M extends CommandMap> {
     handler: CommandHandler<M, N>,
     options: HandleOptions = {},
   ): CommandHandlerRegistration {
-    const [checked] = checkNames([name]) as [string];
-    checkHandler(checked, handler);
-    const concurrency = checkCount('concurrency', options.concurrency, 1);
-    const onError = options.onError ?? this.onError;
-    const inbox = this.#openInbox([checked], concurrency, onError);
-    const done = runHandler(inbox, handler as (context: CommandContext) => unknown);
-    const ready = this.start().then(() => this.announce());
-    ready.catch((error: unknown) => safeReport(onError, error));
-    const registration = new HandlerRegistration(checked, ready, inbox, done);
-    onAbort(options.signal, () => {
-      registration.close().catch((error: unknown) => safeReport(onError, error));
-    });
+    const registration = this.#register(name, handler, options);
+    // Nobody awaits `ready` here necessarily: a failed start goes to onError as well.
+    registration.ready.catch((error: unknown) =>
+      safeReport(options.onError ?? this.onError, error),
+    );
     return registration;
   }
 
@@ -174,8 +167,30 @@ export abstract class BusBase<M extends CommandMap> {
     handler: CommandHandler<M, N>,
     options: HandleOptions = {},
   ): Promise<CommandHandlerRegistration> {
-    const registration = this.mustHandle(name, handler, options);
-    await registration.ready;
+    const registration = this.#register(name, handler, options);
+    try {
+      await registration.ready;
+    } catch (error) {
+      // The caller gets no registration to close: free the name.
+      await registration.close();
+      throw error;
+    }
+    return registration;
+  }
+
+  #register(name: string, handler: unknown, options: HandleOptions): CommandHandlerRegistration {
+    const [checked] = checkNames([name]) as [string];
+    checkHandler(checked, handler);
+    const concurrency = checkCount('concurrency', options.concurrency, 1);
+    const onError = options.onError ?? this.onError;
+    const inbox = this.#openInbox([checked], concurrency, onError);
+    const done = runHandler(inbox, handler as (context: CommandContext) => unknown);
+    const ready = this.start().then(() => this.announce());
+    ready.catch(() => {}); // observed by handle() or mustHandle()
+    const registration = new HandlerRegistration(checked, ready, inbox, done);
+    onAbort(options.signal, () => {
+      registration.close().catch((error: unknown) => safeReport(onError, error));
+    });
     return registration;
   }
 
