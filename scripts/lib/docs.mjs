@@ -28,9 +28,12 @@ export function checkDocs(root) {
     const moduleSymbol = source && checker.getSymbolAtLocation(source);
     if (!moduleSymbol) continue;
     for (const exported of checker.getExportsOfModule(moduleSymbol)) {
-      const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+      const symbol =
+        exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
       const declarations = symbol.getDeclarations() ?? [];
-      const own = declarations.filter((d) => d.getSourceFile().fileName.startsWith(join(packagesDir, folder)));
+      const own = declarations.filter((d) =>
+        d.getSourceFile().fileName.startsWith(join(packagesDir, folder)),
+      );
       if (own.length === 0) continue; // re-exported from another package: documented there
       const documented = own.some((declaration) => {
         const docs = ts.getJSDocCommentsAndTags(declaration).map((node) => node.getText());
@@ -39,7 +42,9 @@ export function checkDocs(root) {
       });
       if (!documented) {
         const where = relative(root, own[0].getSourceFile().fileName);
-        problems.push(`${manifest.name}: ${exported.getName()} (${where}) has no TSDoc with an example`);
+        problems.push(
+          `${manifest.name}: ${exported.getName()} (${where}) has no TSDoc with an example`,
+        );
       }
     }
   }
