@@ -1,9 +1,8 @@
 /**
  * Conformance suites for every goes contract (event store, event bus, command bus, snapshot store,
- * model repository) and
- * helpers for tests, among them given/when/then scenarios for aggregates. Adapter authors call a suite
- * from a jest test file with a factory for their implementation; the suites register their own
- * `describe` blocks and need `@jest/globals` (a peer dependency).
+ * model repository) and helpers for tests, among them given/when/then scenarios for aggregates.
+ * Adapter authors call a suite from a jest test file with a factory for their implementation; the
+ * suites register their own `describe` blocks and need `@jest/globals` (a peer dependency).
  *
  * @packageDocumentation
  */
