@@ -1,12 +1,19 @@
 /**
- * Conformance suites for every goes contract (event store, event bus, snapshot store) and
- * helpers for tests, among them given/when/then scenarios for aggregates. Adapter authors call a suite
- * from a jest test file with a factory for their implementation; the suites register their own
- * `describe` blocks and need `@jest/globals` (a peer dependency).
+ * Conformance suites for every goes contract (event store, event bus, command bus, snapshot store,
+ * model repository) and helpers for tests, among them given/when/then scenarios for aggregates.
+ * Adapter authors call a suite from a jest test file with a factory for their implementation; the
+ * suites register their own `describe` blocks and need `@jest/globals` (a peer dependency).
  *
  * @packageDocumentation
  */
 export { delay, type Recorder, record } from './bus-expect.js';
+export {
+  type CommandBusCluster,
+  type CommandBusConformanceOptions,
+  type CommandBusFactory,
+  type CommandBusTestContext,
+  commandBusConformance,
+} from './command-bus-conformance.js';
 export {
   type EventBusConformanceOptions,
   type EventBusFactory,
