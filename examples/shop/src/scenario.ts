@@ -4,7 +4,7 @@
  * the command bus and the read side, so it runs unchanged in both.
  */
 import { type Command, isCommandError } from '@goes/command';
-import { uuidv7 } from '@goes/event';
+import { isGoesError, uuidv7 } from '@goes/event';
 import { drain } from '@goes/streams';
 import { commands } from './commands/commands.js';
 import type { Shop } from './shop.js';
@@ -19,6 +19,11 @@ export interface ScenarioOptions {
   readonly concurrency?: number | undefined;
   /** Seed of the random order mix (same seed, same orders). Default 7. */
   readonly seed?: number | undefined;
+  /**
+   * Milliseconds to wait for the services when the handlers or the projections run in other
+   * processes that may still be starting. Default 0 (they run here).
+   */
+  readonly waitForServices?: number | undefined;
   /** Where to print. Default `process.stdout`. */
   readonly output?: ProgressOutput | undefined;
 }
@@ -76,6 +81,22 @@ export async function runScenario(
     dispatched[command.name] = (dispatched[command.name] ?? 0) + 1;
     return send();
   };
+
+  if (options.waitForServices) {
+    const waitedFor = await waitUntil(async () => {
+      try {
+        await shop.reads.settle();
+        // A refused cancel of an unknown order: proof that a handler runs, with no effect.
+        await shop.commands.dispatch(commands.cancelOrder(uuidv7(), 'probe'), { sync: true });
+        return true;
+      } catch (error) {
+        if (isCommandError(error, 'UNKNOWN_ORDER')) return true;
+        if (isGoesError(error, 'COMMAND_NO_HANDLER')) return false;
+        throw error;
+      }
+    }, options.waitForServices);
+    print(`the services answered after ${waitedFor} ms`);
+  }
 
   step('Products are created through the command bus (product.create, dispatched synchronously).');
   const productIds: string[] = [];
@@ -294,11 +315,11 @@ async function inParallel(
   await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
 }
 
-/** Polls `condition` every 5 ms (for at most 10 s) and resolves to the milliseconds it took. */
-async function waitUntil(condition: () => Promise<boolean>): Promise<number> {
+/** Polls `condition` every 5 ms (for at most `limit` ms) and resolves to the milliseconds it took. */
+async function waitUntil(condition: () => Promise<boolean>, limit = 10_000): Promise<number> {
   const started = performance.now();
   while (!(await condition())) {
-    if (performance.now() - started > 10_000) throw new Error('gave up waiting after 10 s');
+    if (performance.now() - started > limit) throw new Error(`gave up waiting after ${limit} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   return Math.round(performance.now() - started);
