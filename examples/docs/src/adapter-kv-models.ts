@@ -31,11 +31,9 @@ export interface KeyValueStore {
     next: string | undefined,
   ): Promise<boolean>;
 }
-
 // #endregion contract
 
 // #region adapter
-
 /** Stored per model: the version the repository keeps, and the model's data. */
 interface Row<M> {
   readonly version: number;

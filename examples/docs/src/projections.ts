@@ -15,11 +15,10 @@ import {
   Progressor,
   type Target,
 } from '@goes/projection';
-
 // #endregion imports
 
 // #region target
-type Placed = { readonly customerId: string; readonly totalCents: number };
+export type Placed = { readonly customerId: string; readonly totalCents: number };
 
 /** Revenue over all orders. Progress-aware: it remembers the position of its last event. */
 export class Revenue extends Progressor implements Target {

@@ -10,11 +10,10 @@ import {
 import { createMemoryEventStore, uuidv7 } from '@goes/event';
 import { createRepository } from '@goes/repository';
 import { Product } from './aggregates.js';
-
 // #endregion imports
 
 // #region hooks
-interface ProductState {
+export interface ProductState {
   readonly name: string;
   readonly priceCents: number;
 }
