@@ -15,9 +15,20 @@ import {
 import { createMemoryModelRepository, type ModelRepository } from '@goes/projection';
 import type { ShopConfig } from './config.js';
 
+/** How a read model's stored data becomes a model (a class instance) again. */
+export type Revive<M> = (data: unknown) => M;
+
+/** Where events, snapshots and read models are kept. */
+interface Persistence {
+  readonly store: EventStore;
+  readonly snapshots: SnapshotStore;
+  models<M extends { readonly id: string }>(name: string, revive: Revive<M>): ModelRepository<M>;
+  close(): Promise<void>;
+}
+
 /** The backends of one shop process. */
 export interface Backends extends AsyncDisposable {
-  /** What runs, e.g. `store memory, bus nats (nats://127.0.0.1:4222)`. */
+  /** What runs, e.g. `store postgres, bus nats (nats://127.0.0.1:4222)`. */
   readonly description: string;
   /** The event store (without the bus: `createShop` adds `withBus`). */
   readonly store: EventStore;
@@ -25,40 +36,64 @@ export interface Backends extends AsyncDisposable {
   readonly bus: EventBus;
   /** Where the repositories keep snapshots. */
   readonly snapshots: SnapshotStore;
-  /** A read-model repository for the models named `name`. */
-  models<M extends { readonly id: string }>(name: string): ModelRepository<M>;
-  /** Closes everything the factory opened, buses first. */
+  /** A read-model repository for the models named `name` (a table or collection of its own). */
+  models<M extends { readonly id: string }>(name: string, revive: Revive<M>): ModelRepository<M>;
+  /** Closes everything the factory opened, the bus first. */
   close(): Promise<void>;
 }
 
-/**
- * Creates the backends the configuration names. Read models and snapshots stay in memory in
- * every configuration: they are rebuilt from the store when a process starts (the projections'
- * startup jobs; the snapshot store is a cache).
- */
+/** Creates the backends the configuration names. */
 export async function createBackends(config: ShopConfig, codec: Codec): Promise<Backends> {
-  const store = createMemoryEventStore({ codec });
-  const bus = await createBus(config, codec);
-  const snapshots = createMemorySnapshotStore();
-  const models: ModelRepository<unknown>[] = [];
+  const persistence = await createPersistence(config, codec);
+  let bus: EventBus;
+  try {
+    bus = await createBus(config, codec);
+  } catch (error) {
+    await persistence.close();
+    throw error;
+  }
   const close = async () => {
     await bus.close();
-    for (const repository of models) await repository.close();
-    await snapshots.close();
-    await store.close();
+    await persistence.close();
   };
+  const busName = config.bus === 'memory' ? 'memory' : `nats (${config.natsUrl})`;
   return {
-    description: `store ${config.store}, bus ${config.bus === 'nats' ? `nats (${config.natsUrl})` : 'memory'}`,
-    store,
+    description: `store ${config.store}, bus ${busName}`,
+    store: persistence.store,
     bus,
-    snapshots,
-    models<M extends { readonly id: string }>(_name: string) {
-      const repository = createMemoryModelRepository<M>();
-      models.push(repository as ModelRepository<unknown>);
-      return repository;
-    },
+    snapshots: persistence.snapshots,
+    models: (name, revive) => persistence.models(name, revive),
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+async function createPersistence(config: ShopConfig, codec: Codec): Promise<Persistence> {
+  switch (config.store) {
+    case 'memory':
+      return memoryPersistence(codec);
+  }
+}
+
+/** Everything in this process: gone when it exits (read models are rebuilt at start). */
+function memoryPersistence(codec: Codec): Persistence {
+  const store = createMemoryEventStore({ codec });
+  const snapshots = createMemorySnapshotStore();
+  const opened: ModelRepository<unknown>[] = [];
+  return {
+    store,
+    snapshots,
+    models<M extends { readonly id: string }>() {
+      // It keeps class instances itself (structuredClone with the prototype): no revive needed.
+      const repository = createMemoryModelRepository<M>();
+      opened.push(repository as ModelRepository<unknown>);
+      return repository;
+    },
+    async close() {
+      for (const repository of opened) await repository.close();
+      await snapshots.close();
+      await store.close();
+    },
   };
 }
 

@@ -15,9 +15,9 @@ import { Customer } from './domain/customer.js';
 import { shopEventCodec } from './domain/events.js';
 import { Order } from './domain/order.js';
 import { Product } from './domain/product.js';
-import type { Catalogue } from './projections/catalogue.js';
+import { reviveCatalogue } from './projections/catalogue.js';
 import { createCustomerLookup } from './projections/customer-lookup.js';
-import type { OrderSummary } from './projections/order-summary.js';
+import { reviveOrderSummary } from './projections/order-summary.js';
 import { type ProjectionStats, type Projector, startProjector } from './projections/projector.js';
 import { localReads, remoteReads, type ShopReads, serveReads } from './reads.js';
 
@@ -129,8 +129,8 @@ export async function createShop(config: ShopConfig, options: ShopOptions = {}):
       projector = await startProjector({
         store,
         bus: backends.bus,
-        catalogue: backends.models<Catalogue>('catalogue'),
-        orders: backends.models<OrderSummary>('order_summaries'),
+        catalogue: backends.models('catalogue', reviveCatalogue),
+        orders: backends.models('order_summaries', reviveOrderSummary),
         debounce: options.debounce,
         onError,
       });

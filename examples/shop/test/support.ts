@@ -28,18 +28,24 @@ export function captureOutput() {
  * Runs the shop's scenario on the configured backends and checks what every backend combination
  * must give: read models equal to the aggregates, stock conserved, each command handled once.
  */
-export function shopScenarioSuite(label: string, config: () => ShopConfig): void {
+export function shopScenarioSuite(
+  label: string,
+  config: () => ShopConfig,
+  teardown?: (config: ShopConfig) => Promise<void>,
+): void {
   describe(label, () => {
     let shop: Shop;
     let result: ScenarioResult;
     const errors: unknown[] = [];
+    const shopConfig = config();
 
     beforeAll(async () => {
-      shop = await createShop(config(), { onError: (error) => errors.push(error) });
+      shop = await createShop(shopConfig, { onError: (error) => errors.push(error) });
       result = await runScenario(shop, { orders: 80, output: captureOutput().output });
     }, 90_000);
     afterAll(async () => {
       await shop?.close();
+      await teardown?.(shopConfig);
     });
 
     it('stores an event per placed and per cancelled order', () => {

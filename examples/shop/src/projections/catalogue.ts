@@ -79,3 +79,8 @@ export class Catalogue extends Progressor implements Target {
     return Object.values(this.products).sort((a, b) => a.name.localeCompare(b.name));
   }
 }
+
+/** A catalogue from its stored data (a database returns plain JSON). */
+export function reviveCatalogue(data: unknown): Catalogue {
+  return Object.assign(new Catalogue(), data);
+}

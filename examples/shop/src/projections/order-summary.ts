@@ -65,3 +65,9 @@ export class OrderSummary extends Progressor implements Target {
     return this.cancelReason === undefined ? data : { ...data, cancelReason: this.cancelReason };
   }
 }
+
+/** An order summary from its stored data (a database returns plain JSON). */
+export function reviveOrderSummary(data: unknown): OrderSummary {
+  const { id } = data as { readonly id: string };
+  return Object.assign(new OrderSummary(id), data);
+}

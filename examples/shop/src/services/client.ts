@@ -13,10 +13,14 @@ const config = serviceConfig('client');
 const shop = await createShop(config, { handlers: false, projections: false });
 try {
   console.log(`client (${shop.description}): waiting for the handler and projection services`);
-  await runScenario(shop, {
+  const result = await runScenario(shop, {
     orders: Number(process.env.SHOP_ORDERS ?? 500),
     waitForServices: 30_000,
   });
+  // One line for scripts (the multi-service test reads it).
+  console.log(
+    `result ${JSON.stringify({ dispatched: result.dispatched, placed: result.placed.length, cancelled: result.cancelled.length })}`,
+  );
 } finally {
   await shop.close();
 }

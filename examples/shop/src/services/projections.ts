@@ -12,6 +12,6 @@ const shop = await createShop(config, { handlers: false, projections: true });
 onShutdown(async () => {
   const { projections } = await shop.stats();
   await shop.close();
-  console.log(`projections ${JSON.stringify(projections)}`);
+  console.log(`projection stats ${JSON.stringify(projections)}`);
 });
 console.log(`projections ready (bus ${shop.commands.id}; ${shop.description})`);
