@@ -30,12 +30,13 @@ import type { TypedRepository } from './typed-repository.js';
 export type AggregateCommandContext<
   M extends CommandMap,
   N extends CommandName<M> = CommandName<M>,
-> = string extends CommandName<M>
-  ? // An untyped map: any name, payload unknown (also for hooks written inline for one name).
-    CommandContext<string, unknown>
-  : N extends unknown
-    ? CommandContext<N, PayloadOf<M, N>>
-    : never;
+> =
+  string extends CommandName<M>
+    ? // An untyped map: any name, payload unknown (also for hooks written inline for one name).
+      CommandContext<string, unknown>
+    : N extends unknown
+      ? CommandContext<N, PayloadOf<M, N>>
+      : never;
 
 /**
  * A hook that runs before an aggregate-owned handler (goes' `handler.BeforeHandle`), on the

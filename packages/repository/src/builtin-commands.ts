@@ -270,7 +270,11 @@ function checkAggregates(names: readonly string[] | undefined): ReadonlySet<stri
 }
 
 /** Checks the event that will record a deletion, before anything is deleted. */
-function checkedEvent(event: Event, deleted: DeletedAggregate, targets: DeletedEventTargets): Event {
+function checkedEvent(
+  event: Event,
+  deleted: DeletedAggregate,
+  targets: DeletedEventTargets,
+): Event {
   validateEvent(event);
   if (targets.store && event.aggregate && event.aggregate.version !== 0) {
     throw new InvalidEventError(

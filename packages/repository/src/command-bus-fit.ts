@@ -12,9 +12,7 @@ import type { CommandMap, CommandName } from '@goes/command';
  * type Loose = CommandsOf<CommandMap, ProductCommands>; // ProductCommands
  * ```
  */
-export type CommandsOf<B extends CommandMap, M extends CommandMap> = string extends keyof B
-  ? M
-  : B;
+export type CommandsOf<B extends CommandMap, M extends CommandMap> = string extends keyof B ? M : B;
 
 /**
  * A compile-time check that a command bus typed with map `B` carries the commands of map `M`:

@@ -72,7 +72,10 @@ describe.each(BUS_KINDS)('aggregate-owned command handlers on %s', (_title, kind
       ['product.priced', 3],
     ]);
     // Published after the insert: the stored events themselves, with their positions.
-    await until(() => world.published.filter((e) => e.aggregate?.id === id).length === 3, '3 events');
+    await until(
+      () => world.published.filter((e) => e.aggregate?.id === id).length === 3,
+      '3 events',
+    );
     const published = world.published.filter((e) => e.aggregate?.id === id);
     expect(published.map((e) => [e.id, e.position])).toEqual(events.map((e) => [e.id, e.position]));
   });
@@ -84,7 +87,11 @@ describe.each(BUS_KINDS)('aggregate-owned command handlers on %s', (_title, kind
     const id = uuidv7();
     await expect(
       world.dispatcher.dispatch(
-        createCommand('product.create', { sku: 'SKU-2', name: 'Desk' }, { aggregate: { name: 'product', id } }),
+        createCommand(
+          'product.create',
+          { sku: 'SKU-2', name: 'Desk' },
+          { aggregate: { name: 'product', id } },
+        ),
       ),
     ).resolves.toBeUndefined();
     await until(() => world.published.some((e) => e.aggregate?.id === id), 'the created event');
@@ -339,11 +346,14 @@ describe.each(BUS_KINDS)('aggregate-owned command handlers on %s', (_title, kind
       data: { version: 3 },
     });
     await until(
-      () => world.published.some((e) => e.name === AGGREGATE_DELETED_EVENT && e.aggregate?.id === id),
+      () =>
+        world.published.some((e) => e.name === AGGREGATE_DELETED_EVENT && e.aggregate?.id === id),
       'the deletion event',
     );
     expect(await drain(world.snapshots.query({ ids: [id] }))).toEqual([]);
-    expect(isGoesError(await rejection(world.products.fetch(id)), 'AGGREGATE_NOT_FOUND')).toBe(true);
+    expect(isGoesError(await rejection(world.products.fetch(id)), 'AGGREGATE_NOT_FOUND')).toBe(
+      true,
+    );
 
     // Created again under the same id: version 1, nothing of the old state (events or snapshot).
     await world.dispatcher.dispatch(
@@ -398,7 +408,10 @@ describe.each(BUS_KINDS)('aggregate-owned command handlers on %s', (_title, kind
     expect(isCommandError(again, 'AGGREGATE_NOT_FOUND')).toBe(true);
     expect(summary(await stored(world, target.id))).toEqual([[AGGREGATE_DELETED_EVENT, 0]]);
     await until(
-      () => world.published.some((e) => e.aggregate?.id === target.id && e.name === AGGREGATE_DELETED_EVENT),
+      () =>
+        world.published.some(
+          (e) => e.aggregate?.id === target.id && e.name === AGGREGATE_DELETED_EVENT,
+        ),
       'the deletion event',
     );
     expect(
