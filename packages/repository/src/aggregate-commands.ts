@@ -182,7 +182,7 @@ export interface AggregateCommandRegistration extends AsyncDisposable {
 type LooseHook = (aggregate: Aggregate, context: CommandContext, result?: unknown) => unknown;
 type LooseHandler = (aggregate: Aggregate, context: CommandContext) => unknown;
 
-const describe = (value: unknown): string => {
+const show = (value: unknown): string => {
   if (typeof value === 'function') return 'a function';
   try {
     return JSON.stringify(value) ?? String(value);
@@ -206,7 +206,7 @@ function hooksFor(
     list.forEach((hook, i) => {
       if (typeof hook !== 'function') {
         throw new InvalidArgumentError(
-          `${kind}[${JSON.stringify(key)}]${Array.isArray(value) ? `[${i}]` : ''} must be a function, got ${describe(hook)}`,
+          `${kind}[${JSON.stringify(key)}]${Array.isArray(value) ? `[${i}]` : ''} must be a function, got ${show(hook)}`,
         );
       }
       hooks.push(hook as LooseHook);
@@ -224,7 +224,7 @@ function checkHookNames(
   if (map === undefined) return;
   if (typeof map !== 'object' || map === null || Array.isArray(map)) {
     throw new InvalidArgumentError(
-      `${kind} must be an object of hooks by command name, got ${describe(map)}`,
+      `${kind} must be an object of hooks by command name, got ${show(map)}`,
     );
   }
   for (const key of Object.keys(map)) {
@@ -306,14 +306,14 @@ export async function handleAggregateCommands<
   const commands = (options as { commands?: unknown } | undefined)?.commands;
   if (typeof commands !== 'object' || commands === null || Array.isArray(commands)) {
     throw new InvalidArgumentError(
-      `options.commands must be an object of handlers by command name, got ${describe(commands)}`,
+      `options.commands must be an object of handlers by command name, got ${show(commands)}`,
     );
   }
   const handlers = commands as Readonly<Record<string, unknown>>;
   for (const [name, handler] of Object.entries(handlers)) {
     if (handler !== undefined && typeof handler !== 'function') {
       throw new InvalidArgumentError(
-        `the handler of ${JSON.stringify(name)} must be a function, got ${describe(handler)}`,
+        `the handler of ${JSON.stringify(name)} must be a function, got ${show(handler)}`,
       );
     }
   }
