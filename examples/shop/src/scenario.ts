@@ -3,8 +3,9 @@
  * service runs against the handler and projection services. It talks to the shop only through
  * the command bus and the read side, so it runs unchanged in both.
  */
-import { type Command, isCommandError } from '@goes/command';
+import { type Command, deleteAggregateCommand, isCommandError } from '@goes/command';
 import { isGoesError, uuidv7 } from '@goes/event';
+import { isAggregateNotFoundError } from '@goes/repository';
 import { drain } from '@goes/streams';
 import { commands } from './commands/commands.js';
 import type { Shop } from './shop.js';
@@ -148,6 +149,26 @@ export async function runScenario(
       ['customer', 'e-mail', 'id (from the lookup)'],
       CUSTOMERS.map((c, i) => [c.name, c.email, known[i] ?? '']),
     ),
+  );
+
+  step(
+    'A customer closes the account: the built-in delete command (goes.command.aggregate.delete) removes its events.',
+  );
+  const leaving = uuidv7();
+  const temporary = commands.registerCustomer(leaving, {
+    name: 'Temporary Tester',
+    email: 'temp@example.com',
+  });
+  await sync(temporary, () => shop.commands.dispatch(temporary, { sync: true }));
+  await waitUntil(async () => (await shop.reads.customerByEmail('temp@example.com')) === leaving);
+  const deletion = deleteAggregateCommand({ name: 'customer', id: leaving });
+  await sync(deletion, () => shop.commands.dispatch(deletion, { sync: true }));
+  const fetched = await shop.customers.fetch(leaving).catch((error: unknown) => error);
+  const freed = await waitUntil(
+    async () => (await shop.reads.customerByEmail('temp@example.com')) === undefined,
+  );
+  print(
+    `    customer ${shortId(leaving)} registered and deleted; fetching it now: ${isAggregateNotFoundError(fetched) ? fetched.code : 'found (unexpected)'}; the lookup freed temp@example.com after ${freed} ms`,
   );
 
   step(

@@ -1,9 +1,5 @@
 import { snapshotEvery } from '@goes/aggregate';
-import {
-  type CommandBus,
-  type CommandHandlerRegistration,
-  createDistributedCommandBus,
-} from '@goes/command';
+import { type CommandBus, createDistributedCommandBus } from '@goes/command';
 import { type EventBus, type EventStore, withBus } from '@goes/event';
 import type { Lookup } from '@goes/projection';
 import { createRepository, type TypedRepository } from '@goes/repository';
@@ -107,7 +103,7 @@ export async function createShop(config: ShopConfig, options: ShopOptions = {}):
   const customers = repository.typed((id) => new Customer(id));
   const orders = repository.typed((id) => new Order(id));
 
-  const registrations: CommandHandlerRegistration[] = [];
+  const registrations: { close(): Promise<void> }[] = [];
   let lookup: Lookup | undefined;
   let projector: Projector | undefined;
   let counts: () => HandledCounts = () => ({});
@@ -139,6 +135,7 @@ export async function createShop(config: ShopConfig, options: ShopOptions = {}):
     }
     if (runHandlers && lookup) {
       const handlers = await registerCommandHandlers(commands, {
+        repository,
         products,
         customers,
         orders,

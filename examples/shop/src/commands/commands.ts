@@ -5,7 +5,13 @@
  * codec, so a malformed command is refused before any handler runs (`INVALID_COMMAND`).
  */
 import { createRegistry, type StandardSchemaV1 } from '@goes/codec';
-import { type Command, type CommandSpec, createCommand } from '@goes/command';
+import {
+  type BuiltinCommands,
+  type Command,
+  type CommandSpec,
+  createCommand,
+  registerBuiltinCommands,
+} from '@goes/command';
 import { z } from 'zod';
 import type { CatalogueEntry } from '../projections/catalogue.js';
 import type { OrderSummaryData } from '../projections/order-summary.js';
@@ -67,8 +73,11 @@ export type ShopReadRequests = {
   'shop.read.settle': CommandSpec<Payload<'shop.read.settle'>, SettleResult>;
 };
 
-/** Everything the shop's command bus carries. */
-export type ShopCommands = ShopWriteCommands & ShopReadRequests;
+/**
+ * Everything the shop's command bus carries, including goes' built-in delete-aggregate command
+ * (`deleteAggregateCommand({ name, id })`).
+ */
+export type ShopCommands = ShopWriteCommands & ShopReadRequests & BuiltinCommands;
 
 /** The names of the write commands. */
 export const WRITE_COMMANDS = [
@@ -83,7 +92,7 @@ export const WRITE_COMMANDS = [
 
 /** The command codec: strict, with a payload schema per command. */
 export function shopCommandCodec() {
-  const registry = createRegistry({ strict: true });
+  const registry = registerBuiltinCommands(createRegistry({ strict: true }));
   for (const [name, schema] of Object.entries(schemas)) {
     registry.register<string, unknown>(name, {
       schema: schema as StandardSchemaV1<unknown, unknown>,

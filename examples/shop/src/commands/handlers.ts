@@ -2,22 +2,29 @@ import {
   type CommandBus,
   type CommandContext,
   type CommandHandler,
-  type CommandHandlerRegistration,
   type HandleOptions,
   requireAggregateTarget,
 } from '@goes/command';
 import type { SignalOptions } from '@goes/event';
 import type { Lookup } from '@goes/projection';
-import { isAggregateNotFoundError, type TypedRepository } from '@goes/repository';
-import { type Customer, normalizeEmail } from '../domain/customer.js';
+import {
+  handleAggregateCommands,
+  handleBuiltinCommands,
+  isAggregateNotFoundError,
+  type Repository,
+  type TypedRepository,
+} from '@goes/repository';
+import { Customer, normalizeEmail } from '../domain/customer.js';
 import type { OrderLine } from '../domain/events.js';
 import type { Order } from '../domain/order.js';
-import type { Product } from '../domain/product.js';
+import { Product } from '../domain/product.js';
 import { reject } from '../domain/rejections.js';
-import type { ShopCommands, ShopWriteCommands } from './commands.js';
+import type { ShopCommands } from './commands.js';
 
 /** What the command handlers work with. */
 export interface HandlerDependencies {
+  /** The repository of every aggregate (for the built-in delete command). */
+  readonly repository: Repository;
   readonly products: TypedRepository<Product>;
   readonly customers: TypedRepository<Customer>;
   readonly orders: TypedRepository<Order>;
@@ -34,19 +41,24 @@ export type HandledCounts = Record<string, { readonly succeeded: number; readonl
 
 /** The registered handlers and their counters. */
 export interface CommandHandlers {
-  readonly registrations: readonly CommandHandlerRegistration[];
+  readonly registrations: readonly { close(): Promise<void> }[];
   /** Counters per command name. */
   counts(): HandledCounts;
 }
 
 /**
- * Registers the shop's command handlers on a command bus: the seed's write path. Each handler
- * takes the command's aggregate target and calls `repository.use(id, fn)`, which fetches the
- * aggregate, runs the domain method (raising events with `next`), and saves the changes in one
- * atomic insert — retrying with a fresh aggregate when another writer got there first.
+ * Registers the shop's command handlers on a command bus: the seed's write path.
  *
- * Placing an order touches several aggregates: it reserves stock on each product, then places the
- * order, and releases what it reserved when a later step fails.
+ * - Products and customers handle their own commands (`Product.commands`,
+ *   `Customer.commands`): `handleAggregateCommands` loads the targeted aggregate through the
+ *   repository, runs the method and saves the events in one atomic insert, retrying with a
+ *   fresh aggregate when another writer got there first. A before-hook asks the customer lookup
+ *   whether an e-mail address is taken.
+ * - goes' built-in `goes.command.aggregate.delete` deletes any aggregate through the repository
+ *   and stores `goes.command.aggregate.deleted` (published by `withBus`).
+ * - Placing and cancelling an order span several aggregates, so they are handlers of their own
+ *   that call `repository.use` for each: placing reserves stock on every product, then places
+ *   the order, and releases what it reserved when a later step fails.
  */
 export async function registerCommandHandlers(
   bus: CommandBus<ShopCommands>,
@@ -54,13 +66,64 @@ export async function registerCommandHandlers(
 ): Promise<CommandHandlers> {
   const { products, customers, orders, customerLookup } = deps;
   const options: HandleOptions = { concurrency: deps.concurrency ?? 8, onError: deps.onError };
-  const id = (context: CommandContext, aggregate: 'product' | 'customer' | 'order') =>
-    requireAggregateTarget(context, aggregate).id;
   const counts: Record<string, { succeeded: number; failed: number }> = {};
-  const handle = <N extends keyof ShopWriteCommands>(
+  const counting = countingBus(bus, counts);
+  const emailFree = async (
+    customer: Customer,
+    context: { readonly payload: { email: string } },
+  ) => {
+    const email = normalizeEmail(context.payload.email);
+    const owner = await customerLookup.reverse('customer', 'email', email);
+    if (owner !== undefined && owner !== customer.id) {
+      throw reject('EMAIL_TAKEN', `${email} belongs to another customer`, { email });
+    }
+  };
+  const signalOf = (context: CommandContext): SignalOptions => ({ signal: context.signal });
+
+  const registrations = [
+    await handleAggregateCommands(counting, products, { commands: Product.commands, ...options }),
+    await handleAggregateCommands(counting, customers, {
+      commands: Customer.commands,
+      before: { 'customer.register': emailFree, 'customer.change_email': emailFree },
+      ...options,
+    }),
+    await handleBuiltinCommands(counting, deps.repository, {
+      publishEvents: { store: deps.repository.store },
+    }),
+    await counting.handle(
+      'order.place',
+      (ctx) =>
+        placeOrder(deps, requireAggregateTarget(ctx, 'order').id, ctx.payload, signalOf(ctx)),
+      options,
+    ),
+    await counting.handle(
+      'order.cancel',
+      async (ctx) => {
+        const orderId = requireAggregateTarget(ctx, 'order').id;
+        const order = await orders.use(orderId, (o) => o.cancel(ctx.payload.reason), signalOf(ctx));
+        // Idempotent: a cancel that stopped half-way is completed by sending it again.
+        for (const line of order.lines) {
+          await products.use(line.productId, (p) => p.release(orderId), signalOf(ctx));
+        }
+      },
+      options,
+    ),
+  ];
+  return { registrations, counts: () => structuredClone(counts) };
+}
+
+/**
+ * The bus as seen by the handlers: every handler registered through it (also those
+ * `handleAggregateCommands` registers) is counted per command name and outcome.
+ */
+function countingBus(
+  bus: CommandBus<ShopCommands>,
+  counts: Record<string, { succeeded: number; failed: number }>,
+): CommandBus<ShopCommands> {
+  const handle = <N extends keyof ShopCommands & string>(
     name: N,
     handler: CommandHandler<ShopCommands, N>,
-    handleOptions: HandleOptions,
+    handleOptions?: HandleOptions,
   ) => {
     const count = { succeeded: 0, failed: 0 };
     counts[name] = count;
@@ -79,87 +142,14 @@ export async function registerCommandHandlers(
       handleOptions,
     );
   };
-
-  const registrations = await Promise.all([
-    handle(
-      'product.create',
-      async (ctx) => {
-        const { name, priceCents, stock } = ctx.payload;
-        await products.use(
-          id(ctx, 'product'),
-          (p) => p.create(name, priceCents, stock),
-          signalOf(ctx),
-        );
-      },
-      options,
-    ),
-    handle(
-      'product.change_price',
-      async (ctx) => {
-        await products.use(
-          id(ctx, 'product'),
-          (p) => p.changePrice(ctx.payload.priceCents),
-          signalOf(ctx),
-        );
-      },
-      options,
-    ),
-    handle(
-      'product.restock',
-      async (ctx) => {
-        await products.use(
-          id(ctx, 'product'),
-          (p) => p.restock(ctx.payload.quantity),
-          signalOf(ctx),
-        );
-      },
-      options,
-    ),
-    handle(
-      'customer.register',
-      async (ctx) => {
-        const customerId = id(ctx, 'customer');
-        const email = normalizeEmail(ctx.payload.email);
-        await ensureEmailFree(customerLookup, email, customerId, signalOf(ctx));
-        await customers.use(customerId, (c) => c.register(ctx.payload.name, email), signalOf(ctx));
-      },
-      options,
-    ),
-    handle(
-      'customer.change_email',
-      async (ctx) => {
-        const customerId = id(ctx, 'customer');
-        const email = normalizeEmail(ctx.payload.email);
-        await ensureEmailFree(customerLookup, email, customerId, signalOf(ctx));
-        await customers.use(customerId, (c) => c.changeEmail(email), signalOf(ctx));
-      },
-      options,
-    ),
-    handle(
-      'order.place',
-      (ctx) => placeOrder(deps, id(ctx, 'order'), ctx.payload, signalOf(ctx)),
-      options,
-    ),
-    handle(
-      'order.cancel',
-      async (ctx) => {
-        const orderId = id(ctx, 'order');
-        const order = await orders.use(orderId, (o) => o.cancel(ctx.payload.reason), signalOf(ctx));
-        // Idempotent: a cancel that stopped half-way is completed by sending it again.
-        for (const line of order.lines) {
-          await products.use(line.productId, (p) => p.release(orderId), signalOf(ctx));
-        }
-      },
-      options,
-    ),
-  ]);
-  return {
-    registrations,
-    counts: () => structuredClone(counts),
-  };
+  return new Proxy(bus, {
+    get(target, property) {
+      if (property === 'handle') return handle;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
-
-const signalOf = (context: CommandContext): SignalOptions => ({ signal: context.signal });
 
 async function exists(
   repository: TypedRepository<Customer> | TypedRepository<Order>,
@@ -172,18 +162,6 @@ async function exists(
   } catch (error) {
     if (isAggregateNotFoundError(error)) return false;
     throw error;
-  }
-}
-
-async function ensureEmailFree(
-  lookup: Lookup,
-  email: string,
-  customerId: string,
-  options: SignalOptions,
-): Promise<void> {
-  const owner = await lookup.reverse('customer', 'email', email, options);
-  if (owner !== undefined && owner !== customerId) {
-    throw reject('EMAIL_TAKEN', `${email} belongs to another customer`, { email });
   }
 }
 

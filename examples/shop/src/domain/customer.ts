@@ -1,4 +1,6 @@
 import { AggregateRoot, next } from '@goes/aggregate';
+import type { CommandHandlerMap } from '@goes/command';
+import type { ShopCommands } from '../commands/commands.js';
 import type { CustomerEvents } from './events.js';
 import { reject } from './rejections.js';
 
@@ -7,6 +9,12 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** A customer: a name and an e-mail address (which the customer lookup maps back to the id). */
 export class Customer extends AggregateRoot<CustomerEvents> {
+  /** The commands a customer handles itself (see `Product.commands`). */
+  static readonly commands: CommandHandlerMap<ShopCommands, Customer> = {
+    'customer.register': (customer, { payload }) => customer.register(payload.name, payload.email),
+    'customer.change_email': (customer, { payload }) => customer.changeEmail(payload.email),
+  };
+
   name = '';
   email = '';
 

@@ -3,7 +3,12 @@
  * map per aggregate, and the codec registry that stores and buses use to encode them.
  */
 import { createRegistry, type Registry } from '@goes/codec';
-import { type CommandBusEventMap, registerCommandBusEvents } from '@goes/command';
+import {
+  type BuiltinEvents,
+  type CommandBusEventMap,
+  registerBuiltinEvents,
+  registerCommandBusEvents,
+} from '@goes/command';
 import type { EventOf } from '@goes/event';
 
 /** Product events. Prices are integer cents, stock whole units. */
@@ -62,10 +67,11 @@ export const SHOP_EVENT_NAMES = [
 
 /**
  * The event codec of the shop: a strict registry (unknown names are refused) with the shop's
- * events and the command bus' protocol events, which travel over the same event bus.
+ * events, goes' built-in `goes.command.aggregate.deleted` (stored when an aggregate is deleted),
+ * and the command bus' protocol events, which travel over the same event bus.
  */
-export function shopEventCodec(): Registry<ShopEvents & CommandBusEventMap> {
+export function shopEventCodec(): Registry<ShopEvents & BuiltinEvents & CommandBusEventMap> {
   const registry = createRegistry<ShopEvents>({ strict: true });
   for (const name of SHOP_EVENT_NAMES) registry.register(name);
-  return registerCommandBusEvents(registry);
+  return registerCommandBusEvents(registerBuiltinEvents(registry));
 }

@@ -1,4 +1,6 @@
 import { AggregateRoot, next, type SnapshotHooks } from '@goes/aggregate';
+import type { CommandHandlerMap } from '@goes/command';
+import type { ShopCommands } from '../commands/commands.js';
 import type { ProductEvents } from './events.js';
 import { reject } from './rejections.js';
 
@@ -16,6 +18,17 @@ export interface ProductState {
  * twice. Products take many events (one per order line), so the repository snapshots them.
  */
 export class Product extends AggregateRoot<ProductEvents> implements SnapshotHooks<ProductState> {
+  /**
+   * The commands a product handles itself (goes' aggregate-owned handlers): the repository loads
+   * the product a command targets, runs the method and saves it (`handleAggregateCommands`).
+   */
+  static readonly commands: CommandHandlerMap<ShopCommands, Product> = {
+    'product.create': (product, { payload }) =>
+      product.create(payload.name, payload.priceCents, payload.stock),
+    'product.change_price': (product, { payload }) => product.changePrice(payload.priceCents),
+    'product.restock': (product, { payload }) => product.restock(payload.quantity),
+  };
+
   name = '';
   priceCents = 0;
   /** Units available for new orders. */

@@ -1,3 +1,4 @@
+import { AGGREGATE_DELETED_EVENT, type BuiltinEvents } from '@goes/command';
 import type { EventBus, EventStore } from '@goes/event';
 import { createLookup, type Lookup } from '@goes/projection';
 import type { CustomerEvents } from '../domain/events.js';
@@ -12,11 +13,15 @@ import type { CustomerEvents } from '../domain/events.js';
  * aggregate of its own (e.g. keyed by a UUIDv5 of the address) inside the same command.
  */
 export function createCustomerLookup(store: EventStore, bus: EventBus): Lookup {
-  return createLookup<CustomerEvents>(store, bus, {
+  return createLookup<CustomerEvents & BuiltinEvents>(store, bus, {
     'customer.registered': (event, table) => {
       table.provide('email', event.data.email);
       table.provide('name', event.data.name);
     },
     'customer.email_changed': (event, table) => table.provide('email', event.data.email),
+    // A deleted aggregate (the built-in delete command) frees its address.
+    [AGGREGATE_DELETED_EVENT]: (event, table) => {
+      if (event.aggregate?.name === 'customer') table.remove('email', 'name');
+    },
   });
 }
