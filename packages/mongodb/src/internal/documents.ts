@@ -1,0 +1,181 @@
+import type { Codec } from '@goes/codec';
+import { type Event, InvalidEventError } from '@goes/event';
+
+/**
+ * How events are laid out in MongoDB, one document per event. The design notes in
+ * `../mongo-event-store.ts` explain why each field exists; in short:
+ *
+ * - `_id` is the global position as a 16-digit zero-padded decimal string, so that the unique
+ *   `_id` index hands out positions, string order is position order, and FerretDB (which only
+ *   pushes `_id` equality on strings down to SQL) answers lookups by position without a scan.
+ * - `slot` completes the unique index (aggregateName, aggregateId, aggregateVersion, slot): it is
+ *   `""` for events that take a version, so two events can never hold the same version of one
+ *   aggregate, and the position for every other document, which never collides. This replaces the
+ *   partial index goes uses (FerretDB has none) and behaves the same on both servers.
+ * - `batchStart`/`batchEnd` name the positions of the insert the event came with; a batch whose
+ *   last document is missing is known to be half-written and is never made visible.
+ * - Deleted events and the placeholders of half-written batches become tombstones: the document
+ *   keeps its `_id` (positions are never freed) and loses everything else.
+ *
+ * @internal
+ */
+export interface EventDocument {
+  _id: string;
+  /** The event id; for tombstones their own `_id`, so the unique index never sees a repeat. */
+  id: string;
+  /** Absent on tombstones. */
+  name?: string;
+  /** Nanoseconds since the epoch (BSON int64). */
+  time?: bigint;
+  /** `""` for events without an aggregate, so they sort first in ascending order. */
+  aggregateName?: string;
+  aggregateId?: string;
+  aggregateVersion?: number;
+  slot: string;
+  /** The codec's text: never parsed by the server, so hostile keys cannot become operators. */
+  data?: string;
+  batchStart?: number;
+  batchEnd?: number;
+  deleted?: true;
+}
+
+/** Digits of a position string: enough for every safe integer. */
+const POSITION_DIGITS = 16;
+
+/** Positions as sortable strings: `42` → `"0000000000000042"`. @internal */
+export function formatPosition(position: number): string {
+  return position.toString().padStart(POSITION_DIGITS, '0');
+}
+
+/** The number of a position string. @internal */
+export function parsePosition(id: string): number {
+  return Number(id);
+}
+
+/** The smallest and largest times a BSON int64 holds. @internal */
+export const INT64_MIN = -(2n ** 63n);
+/** @internal */
+export const INT64_MAX = 2n ** 63n - 1n;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * True for a string that survives the trip through BSON (UTF-8) unchanged: lone UTF-16
+ * surrogates would come back as U+FFFD.
+ *
+ * @internal
+ */
+export function isStorableString(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/**
+ * Checks what {@link validateEvent} cannot know: that names survive the BSON round trip and that
+ * the time fits a BSON int64.
+ *
+ * @throws {@link InvalidEventError} naming the event.
+ * @internal
+ */
+export function assertStorable(event: Event, index: number): void {
+  if (!isStorableString(event.name)) {
+    throw new InvalidEventError(
+      `event ${event.id}: name ${JSON.stringify(event.name)} contains a lone UTF-16 surrogate, which MongoDB cannot store`,
+      index,
+    );
+  }
+  if (event.aggregate && !isStorableString(event.aggregate.name)) {
+    throw new InvalidEventError(
+      `event ${event.id}: aggregate name ${JSON.stringify(event.aggregate.name)} contains a lone UTF-16 surrogate, which MongoDB cannot store`,
+      index,
+    );
+  }
+  if (event.time < INT64_MIN || event.time > INT64_MAX) {
+    throw new InvalidEventError(
+      `event ${event.id}: time ${event.time}n does not fit the 64-bit integer MongoDB stores times in`,
+      index,
+    );
+  }
+}
+
+/**
+ * The document of `event` at `position`, inserted with the batch `[batchStart, batchEnd]`;
+ * `data` is the event's data as encoded by the codec.
+ *
+ * @internal
+ */
+export function toDocument(
+  event: Event,
+  data: string,
+  position: number,
+  batchStart: number,
+  batchEnd: number,
+): EventDocument {
+  const _id = formatPosition(position);
+  const aggregate = event.aggregate;
+  const version = aggregate?.version ?? 0;
+  return {
+    _id,
+    id: event.id,
+    name: event.name,
+    time: event.time,
+    aggregateName: aggregate?.name ?? '',
+    aggregateId: aggregate?.id ?? '',
+    aggregateVersion: version,
+    slot: version > 0 ? '' : _id,
+    data,
+    batchStart,
+    batchEnd,
+  };
+}
+
+/**
+ * The tombstone that replaces the document at `position`: it keeps the position taken and
+ * releases the event id and the version slot.
+ *
+ * @internal
+ */
+export function tombstone(position: number | string): EventDocument {
+  const _id = typeof position === 'string' ? position : formatPosition(position);
+  return { _id, id: _id, slot: _id, deleted: true };
+}
+
+/** The fields a reader needs; the others stay on the server. @internal */
+export const EVENT_PROJECTION = {
+  slot: 0,
+  batchStart: 0,
+  batchEnd: 0,
+} as const;
+
+/**
+ * Rebuilds the event of a stored document (read with `useBigInt64`).
+ *
+ * @internal
+ */
+export function fromDocument(doc: EventDocument, codec: Codec): Event {
+  const name = doc.name as string;
+  const event: { -readonly [K in keyof Event]: Event[K] } = {
+    id: doc.id,
+    name,
+    time: typeof doc.time === 'bigint' ? doc.time : BigInt(doc.time as unknown as number),
+    data: codec.decode(name, doc.data as string),
+  };
+  if (doc.aggregateName) {
+    event.aggregate = {
+      name: doc.aggregateName,
+      id: doc.aggregateId as string,
+      version: doc.aggregateVersion as number,
+    };
+  }
+  event.position = parsePosition(doc._id);
+  return event;
+}
+
+/**
+ * The `_id` of an aggregate's state document. Ids are canonical UUIDs (36 characters), so
+ * putting the id first makes the key unambiguous whatever the name contains.
+ *
+ * @internal
+ */
+export function streamKey(aggregate: { readonly name: string; readonly id: string }): string {
+  return `${aggregate.id}:${aggregate.name}`;
+}

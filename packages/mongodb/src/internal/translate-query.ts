@@ -1,0 +1,193 @@
+import type { EventQuery, SortField, SortOption } from '@goes/event';
+import type { Document, Filter, Sort } from 'mongodb';
+import {
+  type EventDocument,
+  formatPosition,
+  INT64_MAX,
+  INT64_MIN,
+  isStorableString,
+} from './documents.js';
+
+/**
+ * A translated query: the filter clauses (ANDed, without the visibility bound, which is only
+ * known when the query runs) and the sort, or `undefined` when the query can match nothing
+ * (e.g. only names no document can hold), so the store answers without a round trip.
+ *
+ * @internal
+ */
+export interface TranslatedQuery {
+  readonly clauses: readonly Filter<EventDocument>[];
+  readonly positionMin: number | undefined;
+  readonly positionMax: number | undefined;
+  readonly sort: Sort;
+}
+
+const SORT_FIELDS: Record<SortField, keyof EventDocument> = {
+  time: 'time',
+  aggregateName: 'aggregateName',
+  aggregateId: 'aggregateId',
+  aggregateVersion: 'aggregateVersion',
+  position: '_id',
+};
+
+/**
+ * Translates a validated {@link EventQuery} into a MongoDB filter and sort with exactly the
+ * semantics of `matches()` and `sortEvents()`:
+ *
+ * - every user string is a value (in `$in` lists or equality), never a key, so `$`-prefixed or
+ *   dotted names cannot become operators or paths;
+ * - events without an aggregate are stored with aggregate name `""`, id `""` and version 0, so
+ *   they sort as `compareBy` says; aggregate filters cannot match them (query values are
+ *   non-empty), and version filters exclude them explicitly;
+ * - times outside the int64 range are clamped (a bound beyond the range matches nothing or
+ *   everything, as it would on unbounded integers);
+ * - ties are broken by position; sort keys repeated later in the list are dropped, since an
+ *   earlier key on the same field already decided every order they could.
+ *
+ * @internal
+ */
+export function translateQuery(q: EventQuery): TranslatedQuery | undefined {
+  const clauses: Filter<EventDocument>[] = [];
+  let excludesTombstones = false;
+
+  if (q.names && q.names.length > 0) {
+    const names = q.names.filter(isStorableString);
+    if (names.length === 0) return undefined;
+    clauses.push({ name: { $in: names } });
+    excludesTombstones = true;
+  }
+  if (q.ids && q.ids.length > 0) {
+    clauses.push({ id: { $in: [...q.ids] } });
+    excludesTombstones = true;
+  }
+  if (q.times) {
+    const time = translateTimes(q.times);
+    if (time === false) return undefined;
+    if (time.length > 0) excludesTombstones = true;
+    clauses.push(...time);
+  }
+  if (q.aggregateNames && q.aggregateNames.length > 0) {
+    const names = q.aggregateNames.filter(isStorableString);
+    if (names.length === 0) return undefined;
+    clauses.push({ aggregateName: { $in: names } });
+    excludesTombstones = true;
+  }
+  if (q.aggregateIds && q.aggregateIds.length > 0) {
+    clauses.push({ aggregateId: { $in: [...q.aggregateIds] } });
+    excludesTombstones = true;
+  }
+  if (q.aggregateVersions) {
+    const version = translateVersions(q.aggregateVersions);
+    if (version.length > 0) {
+      // Version constraints only match aggregate events; others are stored with version 0.
+      clauses.push({ aggregateName: { $gt: '' } }, ...version);
+      excludesTombstones = true;
+    }
+  }
+  if (q.aggregates && q.aggregates.length > 0) {
+    const refs = q.aggregates
+      .filter((ref) => isStorableString(ref.name))
+      .map((ref): Filter<EventDocument> =>
+        ref.id === undefined
+          ? { aggregateName: ref.name }
+          : { aggregateName: ref.name, aggregateId: ref.id },
+      );
+    if (refs.length === 0) return undefined;
+    clauses.push(refs.length === 1 ? (refs[0] as Filter<EventDocument>) : { $or: refs });
+    excludesTombstones = true;
+  }
+  if (!excludesTombstones) clauses.push({ deleted: { $exists: false } });
+
+  return {
+    clauses,
+    positionMin: q.positions?.min,
+    positionMax: q.positions?.max,
+    sort: translateSort(q.sort ?? []),
+  };
+}
+
+/**
+ * The complete filter of a translated query when everything up to `horizon` is visible.
+ * Returns `undefined` when the position bounds leave nothing to read.
+ *
+ * @internal
+ */
+export function withVisibility(
+  translated: TranslatedQuery,
+  horizon: number,
+): Filter<EventDocument> | undefined {
+  const max = Math.min(horizon, translated.positionMax ?? horizon);
+  const min = translated.positionMin ?? 1;
+  if (max < 1 || min > max) return undefined;
+  const position: Document = { $lte: formatPosition(max) };
+  if (min > 1) position.$gte = formatPosition(min);
+  const clauses = [{ _id: position } as Filter<EventDocument>, ...translated.clauses];
+  return { $and: clauses };
+}
+
+function translateTimes(times: NonNullable<EventQuery['times']>): Filter<EventDocument>[] | false {
+  const clauses: Filter<EventDocument>[] = [];
+  if (times.exact && times.exact.length > 0) {
+    const exact = times.exact.filter((t) => t >= INT64_MIN && t <= INT64_MAX);
+    if (exact.length === 0) return false;
+    clauses.push({ time: { $in: exact } });
+  }
+  if (times.ranges && times.ranges.length > 0) {
+    const ranges = times.ranges
+      .filter(([from, to]) => to >= INT64_MIN && from <= INT64_MAX)
+      .map(([from, to]): Filter<EventDocument> => ({
+        time: { $gte: clamp(from), $lte: clamp(to) },
+      }));
+    if (ranges.length === 0) return false;
+    clauses.push(ranges.length === 1 ? (ranges[0] as Filter<EventDocument>) : { $or: ranges });
+  }
+  if (times.min !== undefined) {
+    if (times.min > INT64_MAX) return false;
+    clauses.push({ time: { $gte: clamp(times.min) } });
+  }
+  if (times.max !== undefined) {
+    if (times.max < INT64_MIN) return false;
+    clauses.push({ time: { $lte: clamp(times.max) } });
+  }
+  return clauses;
+}
+
+function clamp(time: bigint): bigint {
+  return time < INT64_MIN ? INT64_MIN : time > INT64_MAX ? INT64_MAX : time;
+}
+
+function translateVersions(
+  versions: NonNullable<EventQuery['aggregateVersions']>,
+): Filter<EventDocument>[] {
+  const clauses: Filter<EventDocument>[] = [];
+  if (versions.exact && versions.exact.length > 0) {
+    clauses.push({ aggregateVersion: { $in: [...versions.exact] } });
+  }
+  if (versions.ranges && versions.ranges.length > 0) {
+    const ranges = versions.ranges.map(
+      ([from, to]): Filter<EventDocument> => ({ aggregateVersion: { $gte: from, $lte: to } }),
+    );
+    clauses.push(ranges.length === 1 ? (ranges[0] as Filter<EventDocument>) : { $or: ranges });
+  }
+  // goes' min/max are lists meaning ">= at least one" / "<= at least one".
+  if (versions.min && versions.min.length > 0) {
+    clauses.push({ aggregateVersion: { $gte: Math.min(...versions.min) } });
+  }
+  if (versions.max && versions.max.length > 0) {
+    clauses.push({ aggregateVersion: { $lte: Math.max(...versions.max) } });
+  }
+  return clauses;
+}
+
+function translateSort(sort: readonly SortOption[]): Sort {
+  const keys: [string, 1 | -1][] = [];
+  const seen = new Set<string>();
+  for (const { by, dir } of sort) {
+    const field = SORT_FIELDS[by];
+    if (seen.has(field)) continue;
+    seen.add(field);
+    keys.push([field, dir === 'desc' ? -1 : 1]);
+  }
+  if (!seen.has('_id')) keys.push(['_id', 1]);
+  return keys;
+}

@@ -1,0 +1,436 @@
+import { type Codec, createRegistry } from '@goes/codec';
+import {
+  ClosedError,
+  ConnectionError,
+  DuplicateEventError,
+  type Event,
+  EventNotFoundError,
+  type EventQuery,
+  type EventStore,
+  InvalidArgumentError,
+  InvalidEventError,
+  isUuid,
+  type SignalOptions,
+  VersionConflictError,
+  validateQuery,
+} from '@goes/event';
+import { abortable, sleep } from '@goes/streams';
+import { type Collection, MongoClient } from 'mongodb';
+import { MongoStoreError } from './errors.js';
+import { type AggregateAppend, planBatch } from './internal/batch.js';
+import {
+  EVENT_PROJECTION,
+  type EventDocument,
+  fromDocument,
+  parsePosition,
+  toDocument,
+} from './internal/documents.js';
+import { isConnectionFailure, toStoreError } from './internal/driver-errors.js';
+import { EventCursor } from './internal/event-cursor.js';
+import { type CommitDocument, EventLog } from './internal/event-log.js';
+import { EVENT_INDEXES } from './internal/indexes.js';
+import { translateQuery, withVisibility } from './internal/translate-query.js';
+import { type StreamDocument, Versions } from './internal/versions.js';
+import {
+  type MongoEventStoreOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './mongo-event-store-options.js';
+
+/**
+ * The MongoDB event store: an {@link EventStore} plus the client it uses, the names of its
+ * collections, and `connect()` to set up eagerly.
+ *
+ * @example
+ * ```ts
+ * const store: MongoEventStore = createMongoEventStore({ url: 'mongodb://127.0.0.1:27017/' });
+ * await store.connect(); // optional: otherwise the first operation connects
+ * console.log(store.names.events); // 'events'
+ * ```
+ */
+export interface MongoEventStore extends EventStore {
+  /** The client: the one given, or the one made from `url` (closed by {@link close}). */
+  readonly client: MongoClient;
+  /** The database and collections the store uses. */
+  readonly names: {
+    readonly database: string;
+    readonly events: string;
+    readonly streams: string;
+    readonly commits: string;
+  };
+  /**
+   * Connects and creates the indexes now instead of on first use. A failed setup is retried
+   * by the next call (and by the next operation).
+   *
+   * @throws {@link ConnectionError} when the server cannot be reached or set up.
+   */
+  connect(options?: SignalOptions): Promise<void>;
+}
+
+/**
+ * Creates an event store on MongoDB (≥ 5.0, standalone, replica set or sharded on `_id`) or
+ * a MongoDB-wire server such as FerretDB. One document per event; no transactions are needed:
+ *
+ * - an append must follow the aggregate's stored version ({@link VersionConflictError}
+ *   otherwise), also with concurrent writers in many processes: a unique index on the version
+ *   slot decides, and a small per-aggregate state document makes the check one lookup;
+ * - a batch is stored completely or not at all, and readers never see part of a batch;
+ * - every event gets a global position that only grows; a reader following positions never
+ *   misses an event that becomes visible later with a lower position;
+ * - queries are translated to MongoDB filters with exactly the semantics of `matches()`, and
+ *   stream from a cursor that `break` and `AbortSignal` close.
+ *
+ * It connects lazily and retries a failed first connection on the next call (goes' bug 7),
+ * creates its indexes idempotently, and lets a deleted aggregate be created again (goes' bug 5).
+ *
+ * @throws {@link InvalidArgumentError} for invalid options (checked at once; connecting is lazy).
+ * @example
+ * ```ts
+ * import { createMongoEventStore } from '@goes/mongodb';
+ *
+ * const store = createMongoEventStore({ url: process.env.MONGODB_URL, database: 'shop', codec: events });
+ * await store.insert([createEvent('order.placed', { total: 10 }, { aggregate: { name: 'order', id, version: 1 } })]);
+ * for await (const event of store.query(query().aggregate('order', id))) console.log(event.position);
+ * await store.close();
+ * ```
+ */
+export function createMongoEventStore(options: MongoEventStoreOptions): MongoEventStore {
+  return new MongoEventStoreImpl(options);
+}
+
+/** What setting up gives: the collections and the protocol objects on them. */
+interface Parts {
+  readonly events: Collection<EventDocument>;
+  readonly log: EventLog;
+  readonly versions: Versions;
+}
+
+/** Insert attempts before an insert gives up (only contention or repeated interference loops). */
+const MAX_ATTEMPTS = 1_000;
+
+/** FerretDB inserts in chunks of 100 and does not stop after a failed chunk; see EventLog. */
+const FERRETDB_CHUNK = 100;
+const MONGODB_CHUNK = 100_000;
+
+class MongoEventStoreImpl implements MongoEventStore {
+  readonly client: MongoClient;
+  readonly names: MongoEventStore['names'];
+  readonly #options: ResolvedOptions;
+  readonly #codec: Codec;
+  readonly #ownsClient: boolean;
+  readonly #pending = new Set<Promise<unknown>>();
+  #setup: Promise<Parts> | undefined;
+  #closed = false;
+
+  constructor(options: MongoEventStoreOptions) {
+    this.#options = resolveOptions(options);
+    this.#codec = options.codec ?? createRegistry();
+    if (options.client) {
+      this.client = options.client;
+      this.#ownsClient = false;
+    } else {
+      try {
+        this.client = new MongoClient(options.url as string, options.clientOptions);
+      } catch (error) {
+        throw new InvalidArgumentError(
+          `url is not a usable MongoDB connection string: ${(error as Error).message}`,
+        );
+      }
+      this.#ownsClient = true;
+    }
+    const { database, collection } = this.#options;
+    this.names = {
+      database,
+      events: collection,
+      streams: `${collection}_streams`,
+      commits: `${collection}_commits`,
+    };
+  }
+
+  async connect(options: SignalOptions = {}): Promise<void> {
+    await this.#ready(options.signal);
+  }
+
+  insert(events: readonly Event[], options: SignalOptions = {}): Promise<readonly Event[]> {
+    try {
+      this.#assertOpen();
+      options.signal?.throwIfAborted();
+      const appends = planBatch(events);
+      if (events.length === 0) return Promise.resolve([]);
+      // Encoding fails before anything is written.
+      const data = events.map((event) => this.#codec.encode(event.name, event.data));
+      return this.#track(this.#insert(events, data, appends, options.signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async find(id: string, options: SignalOptions = {}): Promise<Event> {
+    this.#assertOpen();
+    options.signal?.throwIfAborted();
+    if (!isUuid(id)) throw new EventNotFoundError(String(id));
+    const { events, log } = await this.#ready(options.signal);
+    try {
+      const [doc, horizon] = await abortable(
+        Promise.all([
+          events.findOne({ id }, { projection: EVENT_PROJECTION, useBigInt64: true }),
+          log.readHorizon(),
+        ]),
+        options.signal,
+      );
+      if (!doc || doc.deleted) throw new EventNotFoundError(id);
+      const position = parsePosition(doc._id);
+      // The horizon may have been read just before the event's batch was committed.
+      if (position > horizon && position > (await log.readHorizon())) {
+        throw new EventNotFoundError(id);
+      }
+      return fromDocument(doc, this.#codec);
+    } catch (error) {
+      throw toStoreError(error, `finding event ${id}`);
+    }
+  }
+
+  query(q: EventQuery, options: SignalOptions = {}): AsyncIterable<Event> {
+    this.#assertOpen();
+    validateQuery(q);
+    const translated = translateQuery(q);
+    const { signal } = options;
+    const open = async () => {
+      if (!translated) return undefined;
+      const { events, log } = await this.#ready(signal);
+      const filter = withVisibility(translated, await log.readHorizon());
+      if (!filter) return undefined;
+      return events.find(filter, {
+        sort: translated.sort,
+        batchSize: this.#options.batchSize,
+        projection: EVENT_PROJECTION,
+        useBigInt64: true,
+      });
+    };
+    const decode = (doc: EventDocument) => fromDocument(doc, this.#codec);
+    return { [Symbol.asyncIterator]: () => new EventCursor(open, decode, signal) };
+  }
+
+  delete(events: readonly { readonly id: string }[], options: SignalOptions = {}): Promise<void> {
+    try {
+      this.#assertOpen();
+      options.signal?.throwIfAborted();
+      if (!Array.isArray(events)) {
+        throw new InvalidArgumentError('delete expects an array of events (or { id } objects)');
+      }
+      const ids = [...new Set(events.map((event) => event?.id))].filter(isUuid);
+      if (ids.length === 0) return Promise.resolve();
+      return this.#track(this.#delete(ids, options.signal));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Writes in flight finish their protocol first, so nothing is left for others to settle.
+    await Promise.allSettled([...this.#pending]);
+    if (this.#ownsClient) await this.client.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #insert(
+    events: readonly Event[],
+    data: readonly string[],
+    appends: readonly AggregateAppend[],
+    signal: AbortSignal | undefined,
+  ): Promise<readonly Event[]> {
+    const { log, versions, events: collection } = await this.#ready(signal);
+    const count = events.length;
+    const build = (start: number) =>
+      events.map((event, i) =>
+        toDocument(event, data[i] as string, start + i, start, start + count - 1),
+      );
+    let stored: { start: number; end: number; horizon: Promise<number> } | undefined;
+    try {
+      await versions.check(appends);
+      for (let attempt = 1; !stored; attempt++) {
+        signal?.throwIfAborted();
+        const outcome = await log.insert(count, build);
+        if (outcome.ok) {
+          stored = outcome;
+          break;
+        }
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new MongoStoreError(
+            `MongoDB event store: no insert succeeded after ${MAX_ATTEMPTS} attempts (last: ${outcome.failure.message})`,
+          );
+        }
+        const event = events[outcome.index] as Event;
+        if (outcome.kind === 'rejected') {
+          throw new InvalidEventError(
+            `event ${event.id}: the server refused it: ${outcome.failure.message}`,
+            outcome.index,
+          );
+        }
+        if (outcome.kind === 'key') {
+          await this.#explainDuplicate(collection, log, versions, event, appends);
+        } else if (attempt > 3) {
+          // Writers keep taking the same positions: spread them out.
+          await sleep(Math.random() * Math.min(100, 2 ** attempt), { signal });
+        }
+      }
+    } catch (error) {
+      throw toStoreError(error, 'inserting events');
+    }
+    // The batch is stored from here on: make it visible whatever the signal says, so the
+    // caller learns the real outcome.
+    const { start, end, horizon } = stored;
+    try {
+      await Promise.all([
+        horizon.catch(() => log.readHorizon()).then((h) => log.commit(start, end, h)),
+        versions.record(appends),
+      ]);
+    } catch (error) {
+      throw new ConnectionError(
+        `MongoDB event store: the batch at positions ${start}…${end} is stored but could not be committed (${(error as Error).message}); it becomes visible with the next insert`,
+        { cause: error, retryable: isConnectionFailure(error) },
+      );
+    }
+    return events.map((event, i) => {
+      const copy: { -readonly [K in keyof Event]: Event[K] } = {
+        id: event.id,
+        name: event.name,
+        time: event.time,
+        data: event.data,
+        position: start + i,
+      };
+      if (event.aggregate) copy.aggregate = { ...event.aggregate };
+      return copy;
+    });
+  }
+
+  /**
+   * Explains why an event hit a unique index: a stored event with its id, or a stored version
+   * that does not match the append. Returns when the cause was a batch that is gone now (or a
+   * half-written one that sealing removed), so the insert can be tried again.
+   */
+  async #explainDuplicate(
+    events: Collection<EventDocument>,
+    log: EventLog,
+    versions: Versions,
+    event: Event,
+    appends: readonly AggregateAppend[],
+  ): Promise<void> {
+    const holder = await events.findOne(
+      { id: event.id },
+      { projection: { _id: 1, batchStart: 1, batchEnd: 1, deleted: 1 } },
+    );
+    if (holder) {
+      const state = await log.stateOf(holder, await log.readHorizon());
+      if (state === 'visible' || state === 'complete') throw new DuplicateEventError(event.id);
+      if (state === 'partial') await log.seal();
+      return;
+    }
+    const aggregate = event.aggregate;
+    if (!aggregate || aggregate.version === 0) return;
+    const append = appends.find(
+      (candidate) => candidate.ref.name === aggregate.name && candidate.ref.id === aggregate.id,
+    ) as AggregateAppend;
+    const actual = await versions.stored(append.ref);
+    if (actual !== append.first - 1) {
+      throw new VersionConflictError(append.ref, append.first - 1, actual);
+    }
+  }
+
+  async #delete(ids: readonly string[], signal: AbortSignal | undefined): Promise<void> {
+    const { events, log, versions } = await this.#ready(signal);
+    try {
+      const horizon = await log.readHorizon();
+      signal?.throwIfAborted();
+      const docs = await events
+        .find(
+          { id: { $in: [...ids] } },
+          { projection: { _id: 1, aggregateName: 1, aggregateId: 1, aggregateVersion: 1 } },
+        )
+        .toArray();
+      // Only committed events can be deleted: the others are invisible to everyone.
+      const visible = docs.filter((doc) => parsePosition(doc._id) <= horizon);
+      await log.tombstone(visible.map((doc) => doc._id));
+      const refs = new Map<string, { name: string; id: string }>();
+      for (const doc of visible) {
+        if (doc.aggregateName && (doc.aggregateVersion ?? 0) > 0) {
+          const ref = { name: doc.aggregateName, id: doc.aggregateId as string };
+          refs.set(`${ref.id}:${ref.name}`, ref);
+        }
+      }
+      // The aggregates' stored versions went down: a deleted aggregate can start again at 1.
+      await Promise.all([...refs.values()].map((ref) => versions.reset(ref)));
+    } catch (error) {
+      throw toStoreError(error, 'deleting events');
+    }
+  }
+
+  #ready(signal: AbortSignal | undefined): Promise<Parts> {
+    this.#assertOpen();
+    if (!this.#setup) {
+      const setup = this.#connectWithRetry();
+      this.#setup = setup;
+      // A failed setup is forgotten, so the next call tries again (goes' sync.Once did not).
+      setup.catch(() => {
+        if (this.#setup === setup) this.#setup = undefined;
+      });
+    }
+    return abortable(this.#setup, signal);
+  }
+
+  async #connectWithRetry(): Promise<Parts> {
+    const { connectAttempts, connectBackoffMs, database } = this.#options;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= connectAttempts; attempt++) {
+      if (attempt > 1) await sleep(connectBackoffMs * 2 ** (attempt - 2));
+      this.#assertOpen();
+      try {
+        return await this.#connectOnce();
+      } catch (error) {
+        lastError = error;
+        // Only a server that could not be reached may answer on a later attempt.
+        if (!isConnectionFailure(error)) break;
+      }
+    }
+    throw new ConnectionError(
+      `MongoDB event store: cannot set up ${database}.${this.names.events}: ${(lastError as Error)?.message ?? String(lastError)}`,
+      { cause: lastError, retryable: isConnectionFailure(lastError) },
+    );
+  }
+
+  async #connectOnce(): Promise<Parts> {
+    await this.client.connect();
+    const db = this.client.db(this.names.database);
+    const info = await db.command({ buildInfo: 1 });
+    const events = db.collection<EventDocument>(this.names.events);
+    if (this.#options.createIndexes) {
+      // One index per command: FerretDB 1.24 panics (and drops the connection) when one
+      // createIndexes command names several indexes that already exist.
+      for (const index of EVENT_INDEXES) await events.createIndexes([index]);
+    }
+    const chunkSize = typeof info.ferretdbVersion === 'string' ? FERRETDB_CHUNK : MONGODB_CHUNK;
+    const log = new EventLog(
+      events,
+      db.collection<CommitDocument>(this.names.commits),
+      chunkSize,
+    );
+    const versions = new Versions(events, db.collection<StreamDocument>(this.names.streams), log);
+    return { events, log, versions };
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#pending.add(promise);
+    const forget = () => this.#pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('the MongoDB event store');
+  }
+}
