@@ -171,17 +171,14 @@ class MongoEventStoreImpl implements MongoEventStore {
     if (!isUuid(id)) throw new EventNotFoundError(String(id));
     const { events, log } = await this.#ready(options.signal);
     try {
-      const [doc, horizon] = await abortable(
-        Promise.all([
-          events.findOne({ id }, { projection: EVENT_PROJECTION, useBigInt64: true }),
-          log.readHorizon(),
-        ]),
+      // Horizon first: a document read before it could belong to a half-written batch that was
+      // turned into tombstones before the horizon passed it.
+      const horizon = await abortable(log.readHorizon(), options.signal);
+      const doc = await abortable(
+        events.findOne({ id }, { projection: EVENT_PROJECTION, useBigInt64: true }),
         options.signal,
       );
-      if (!doc || doc.deleted) throw new EventNotFoundError(id);
-      const position = parsePosition(doc._id);
-      // The horizon may have been read just before the event's batch was committed.
-      if (position > horizon && position > (await log.readHorizon())) {
+      if (!doc || doc.deleted || parsePosition(doc._id) > horizon) {
         throw new EventNotFoundError(id);
       }
       return fromDocument(doc, this.#codec);
@@ -321,12 +318,13 @@ class MongoEventStoreImpl implements MongoEventStore {
     event: Event,
     appends: readonly AggregateAppend[],
   ): Promise<void> {
+    const horizon = await log.readHorizon(); // before the document, as in find()
     const holder = await events.findOne(
       { id: event.id },
       { projection: { _id: 1, batchStart: 1, batchEnd: 1, deleted: 1 } },
     );
     if (holder) {
-      const state = await log.stateOf(holder, await log.readHorizon());
+      const state = await log.stateOf(holder, horizon);
       if (state === 'visible' || state === 'complete') throw new DuplicateEventError(event.id);
       if (state === 'partial') await log.seal();
       return;

@@ -57,6 +57,7 @@ const CONNECTION_ERRORS = new Set([
   'MongoServerClosedError',
   'MongoPoolClosedError',
   'MongoOperationTimeoutError',
+  'MongoClientClosedError',
 ]);
 
 /** True when the driver lost or could not reach the server. @internal */

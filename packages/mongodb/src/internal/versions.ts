@@ -69,20 +69,19 @@ export class Versions {
    */
   async stored(ref: AggregateRef): Promise<number> {
     for (let round = 0; round < RESOLVE_ROUNDS; round++) {
-      // Any horizon is a valid one, so it is read alongside.
-      const [horizon, [top]] = await Promise.all([
-        this.#log.readHorizon(),
-        this.#events
-          .find(
-            { aggregateName: ref.name, aggregateId: ref.id, aggregateVersion: { $gte: 1 } },
-            {
-              sort: { aggregateVersion: -1 },
-              limit: 1,
-              projection: { _id: 1, aggregateVersion: 1, batchStart: 1, batchEnd: 1, deleted: 1 },
-            },
-          )
-          .toArray(),
-      ]);
+      // The horizon must be read before the document: a document read first could be a
+      // half-written one that was turned into a tombstone before a later horizon passed it.
+      const horizon = await this.#log.readHorizon();
+      const [top] = await this.#events
+        .find(
+          { aggregateName: ref.name, aggregateId: ref.id, aggregateVersion: { $gte: 1 } },
+          {
+            sort: { aggregateVersion: -1 },
+            limit: 1,
+            projection: { _id: 1, aggregateVersion: 1, batchStart: 1, batchEnd: 1, deleted: 1 },
+          },
+        )
+        .toArray();
       if (!top) return 0;
       const state = await this.#log.stateOf(top, horizon);
       if (state === 'visible' || state === 'complete') return top.aggregateVersion as number;
