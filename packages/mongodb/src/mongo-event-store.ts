@@ -22,15 +22,16 @@ import {
   EVENT_PROJECTION,
   type EventDocument,
   fromDocument,
-  parsePosition,
+  streamKey,
   toDocument,
 } from './internal/documents.js';
 import { isConnectionFailure, toStoreError } from './internal/driver-errors.js';
 import { EventCursor } from './internal/event-cursor.js';
-import { type CommitDocument, EventLog } from './internal/event-log.js';
+import { EventLog } from './internal/event-log.js';
+import { Meta, type MetaDocument } from './internal/meta.js';
 import { EVENT_INDEXES } from './internal/indexes.js';
 import { translateQuery, withVisibility } from './internal/translate-query.js';
-import { type StreamDocument, Versions } from './internal/versions.js';
+import { Versions } from './internal/versions.js';
 import {
   type MongoEventStoreOptions,
   type ResolvedOptions,
@@ -55,8 +56,7 @@ export interface MongoEventStore extends EventStore {
   readonly names: {
     readonly database: string;
     readonly events: string;
-    readonly streams: string;
-    readonly commits: string;
+    readonly meta: string;
   };
   /**
    * Connects and creates the indexes now instead of on first use. A failed setup is retried
@@ -103,6 +103,23 @@ interface Parts {
   readonly events: Collection<EventDocument>;
   readonly log: EventLog;
   readonly versions: Versions;
+  readonly meta: Meta;
+}
+
+/** What `find` reads: the event and its batch fields (to know whether the batch is complete). */
+const FIND_PROJECTION = { slot: 0, settled: 0 } as const;
+
+/** The stored copy of an inserted event, with its position. */
+function stored(event: Event, position: number): Event {
+  const copy: { -readonly [K in keyof Event]: Event[K] } = {
+    id: event.id,
+    name: event.name,
+    time: event.time,
+    data: event.data,
+    position,
+  };
+  if (event.aggregate) copy.aggregate = { ...event.aggregate };
+  return copy;
 }
 
 /** Insert attempts before an insert gives up (only contention or repeated interference loops). */
@@ -142,8 +159,7 @@ class MongoEventStoreImpl implements MongoEventStore {
     this.names = {
       database,
       events: collection,
-      streams: `${collection}_streams`,
-      commits: `${collection}_commits`,
+      meta: `${collection}_meta`,
     };
   }
 
@@ -171,14 +187,12 @@ class MongoEventStoreImpl implements MongoEventStore {
     if (!isUuid(id)) throw new EventNotFoundError(String(id));
     const { events, log } = await this.#ready(options.signal);
     try {
-      // Horizon first: a document read before it could belong to a half-written batch that was
-      // turned into tombstones before the horizon passed it.
-      const horizon = await abortable(log.readHorizon(), options.signal);
       const doc = await abortable(
-        events.findOne({ id }, { projection: EVENT_PROJECTION, useBigInt64: true }),
+        events.findOne({ id }, { projection: FIND_PROJECTION, useBigInt64: true }),
         options.signal,
       );
-      if (!doc || doc.deleted || parsePosition(doc._id) > horizon) {
+      // An event counts once its batch is complete: complete batches are never rolled back.
+      if (!doc || doc.deleted || !(await abortable(log.isComplete(doc), options.signal))) {
         throw new EventNotFoundError(id);
       }
       return fromDocument(doc, this.#codec);
@@ -195,7 +209,7 @@ class MongoEventStoreImpl implements MongoEventStore {
     const open = async () => {
       if (!translated) return undefined;
       const { events, log } = await this.#ready(signal);
-      const filter = withVisibility(translated, await log.readHorizon());
+      const filter = withVisibility(translated, await log.horizon());
       if (!filter) return undefined;
       return events.find(filter, {
         sort: translated.sort,
@@ -243,19 +257,20 @@ class MongoEventStoreImpl implements MongoEventStore {
   ): Promise<readonly Event[]> {
     const { log, versions, events: collection } = await this.#ready(signal);
     const count = events.length;
-    const build = (start: number) =>
-      events.map((event, i) =>
-        toDocument(event, data[i] as string, start + i, start, start + count - 1),
-      );
-    let stored: { start: number; end: number; horizon: Promise<number> } | undefined;
+    const build = (start: number, settled: boolean) =>
+      events.map((event, i) => {
+        const doc = toDocument(event, data[i] as string, start + i, start, start + count - 1);
+        if (settled && i === count - 1) doc.settled = true;
+        return doc;
+      });
     try {
       await versions.check(appends);
-      for (let attempt = 1; !stored; attempt++) {
+      for (let attempt = 1; ; attempt++) {
         signal?.throwIfAborted();
         const outcome = await log.insert(count, build);
         if (outcome.ok) {
-          stored = outcome;
-          break;
+          versions.record(appends);
+          return events.map((event, i) => stored(event, outcome.start + i));
         }
         if (attempt >= MAX_ATTEMPTS) {
           throw new MongoStoreError(
@@ -279,31 +294,6 @@ class MongoEventStoreImpl implements MongoEventStore {
     } catch (error) {
       throw toStoreError(error, 'inserting events');
     }
-    // The batch is stored from here on: make it visible whatever the signal says, so the
-    // caller learns the real outcome.
-    const { start, end, horizon } = stored;
-    try {
-      await Promise.all([
-        horizon.catch(() => log.readHorizon()).then((h) => log.commit(start, end, h)),
-        versions.record(appends),
-      ]);
-    } catch (error) {
-      throw new ConnectionError(
-        `MongoDB event store: the batch at positions ${start}…${end} is stored but could not be committed (${(error as Error).message}); it becomes visible with the next insert`,
-        { cause: error, retryable: isConnectionFailure(error) },
-      );
-    }
-    return events.map((event, i) => {
-      const copy: { -readonly [K in keyof Event]: Event[K] } = {
-        id: event.id,
-        name: event.name,
-        time: event.time,
-        data: event.data,
-        position: start + i,
-      };
-      if (event.aggregate) copy.aggregate = { ...event.aggregate };
-      return copy;
-    });
   }
 
   /**
@@ -318,15 +308,14 @@ class MongoEventStoreImpl implements MongoEventStore {
     event: Event,
     appends: readonly AggregateAppend[],
   ): Promise<void> {
-    const horizon = await log.readHorizon(); // before the document, as in find()
     const holder = await events.findOne(
       { id: event.id },
-      { projection: { _id: 1, batchStart: 1, batchEnd: 1, deleted: 1 } },
+      { projection: { _id: 1, batchStart: 1, batchEnd: 1 } },
     );
     if (holder) {
-      const state = await log.stateOf(holder, horizon);
-      if (state === 'visible' || state === 'complete') throw new DuplicateEventError(event.id);
-      if (state === 'partial') await log.seal();
+      if (await log.isComplete(holder)) throw new DuplicateEventError(event.id);
+      // A batch still being written, or left half-written: sealing settles it either way.
+      await log.seal();
       return;
     }
     const aggregate = event.aggregate;
@@ -341,28 +330,53 @@ class MongoEventStoreImpl implements MongoEventStore {
   }
 
   async #delete(ids: readonly string[], signal: AbortSignal | undefined): Promise<void> {
-    const { events, log, versions } = await this.#ready(signal);
+    const { events, log, versions, meta } = await this.#ready(signal);
     try {
-      const horizon = await log.readHorizon();
+      const docs = await abortable(
+        events
+          .find(
+            { id: { $in: [...ids] } },
+            {
+              projection: {
+                _id: 1,
+                aggregateName: 1,
+                aggregateId: 1,
+                aggregateVersion: 1,
+                batchStart: 1,
+                batchEnd: 1,
+                settled: 1,
+              },
+            },
+          )
+          .toArray(),
+        signal,
+      );
+      // Only stored events can be deleted: the others belong to inserts still running.
+      const complete: EventDocument[] = [];
+      for (const doc of docs) if (await log.isComplete(doc)) complete.push(doc);
       signal?.throwIfAborted();
-      const docs = await events
-        .find(
-          { id: { $in: [...ids] } },
-          { projection: { _id: 1, aggregateName: 1, aggregateId: 1, aggregateVersion: 1 } },
-        )
-        .toArray();
-      // Only committed events can be deleted: the others are invisible to everyone.
-      const visible = docs.filter((doc) => parsePosition(doc._id) <= horizon);
-      await log.tombstone(visible.map((doc) => doc._id));
+      if (complete.length === 0) return;
       const refs = new Map<string, { name: string; id: string }>();
-      for (const doc of visible) {
+      for (const doc of complete) {
         if (doc.aggregateName && (doc.aggregateVersion ?? 0) > 0) {
           const ref = { name: doc.aggregateName, id: doc.aggregateId as string };
-          refs.set(`${ref.id}:${ref.name}`, ref);
+          refs.set(streamKey(ref), ref);
         }
       }
-      // The aggregates' stored versions went down: a deleted aggregate can start again at 1.
-      await Promise.all([...refs.values()].map((ref) => versions.reset(ref)));
+      // Writers learn about the delete before it happens: they drop the versions they cached,
+      // and version 1 of these aggregates is checked against the events until we know better.
+      await meta.noteDelete();
+      versions.forget();
+      await Promise.all([...refs.keys()].map((key) => meta.block(key, true)));
+      await log.tombstone(complete);
+      await Promise.all(
+        [...refs].map(async ([key, ref]) => {
+          const remaining = await versions.lowest(ref);
+          // A deleted aggregate can start again at 1 (goes' bug 5); one that still has later
+          // versions without version 1 cannot.
+          if (remaining <= 1) await meta.block(key, false);
+        }),
+      );
     } catch (error) {
       throw toStoreError(error, 'deleting events');
     }
@@ -412,13 +426,9 @@ class MongoEventStoreImpl implements MongoEventStore {
       for (const index of EVENT_INDEXES) await events.createIndexes([index]);
     }
     const chunkSize = typeof info.ferretdbVersion === 'string' ? FERRETDB_CHUNK : MONGODB_CHUNK;
-    const log = new EventLog(
-      events,
-      db.collection<CommitDocument>(this.names.commits),
-      chunkSize,
-    );
-    const versions = new Versions(events, db.collection<StreamDocument>(this.names.streams), log);
-    return { events, log, versions };
+    const meta = new Meta(db.collection<MetaDocument>(this.names.meta));
+    const log = new EventLog(events, meta, chunkSize);
+    return { events, log, meta, versions: new Versions(events, log, meta) };
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {

@@ -32,7 +32,9 @@ afterAll(async () => {
 const writerScript = fileURLToPath(new URL('./fixtures/writer-process.ts', import.meta.url));
 
 /** Runs the workload in a child process with its own client; resolves with what it acknowledged. */
-function childWriter(options: WorkloadOptions): Promise<{ acknowledged: Acknowledged[] }> {
+function childWriter(
+  options: WorkloadOptions,
+): Promise<{ acknowledged: Acknowledged[]; conflicts: number }> {
   const config = JSON.stringify({ ...options, url: MONGODB_URL, database, collection });
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -98,11 +100,7 @@ describe('concurrent writers in several processes and clients', () => {
     const children = [0, 1, 2].map((n) => childWriter(options(`child${n}`, 101 + n)));
     let results: Awaited<(typeof inProcess)[number]>[];
     try {
-      const t0 = Date.now();
-      inProcess.forEach((p, i) => p.then((r) => console.log('local', i, Date.now() - t0, r.conflicts)));
-      children.forEach((p, i) => p.then(() => console.log('child', i, Date.now() - t0)));
       results = await Promise.all([...inProcess, ...children]);
-      console.log('polls', polls.length);
     } finally {
       writing = false;
       await following;

@@ -78,8 +78,7 @@ describe('lazy connect', () => {
     expect(store.names).toEqual({
       database,
       events: 'events',
-      streams: 'events_streams',
-      commits: 'events_commits',
+      meta: 'events_meta',
     });
   });
 
@@ -274,7 +273,7 @@ describe('cursors', () => {
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
   });
 
-  it('answers a query no document can match without opening a cursor', async () => {
+  it('answers a query no document can match without reading events', async () => {
     const store = createMongoEventStore({
       client: monitored,
       database,

@@ -214,24 +214,22 @@ describe('query translation', () => {
 });
 
 describe('versions and delete', () => {
-  it('lets a deleted aggregate start again at version 1 and forgets its state (goes bug 5)', async () => {
+  it('lets a deleted aggregate start again at version 1 (goes bug 5)', async () => {
     const store = open();
     const ns = namespace();
     const history = ns.history('agg', 3);
     const ref = history[0]?.aggregate as { name: string; id: string };
     await store.insert(history);
-    const streams = client.db(database).collection<Document>(store.names.streams);
-    expect(await streams.findOne({ _id: `${ref.id}:${ref.name}` as never })).toMatchObject({
-      version: 3,
-    });
     await store.delete(history);
-    expect(await streams.findOne({ _id: `${ref.id}:${ref.name}` as never })).toBeNull();
     const again = ns.history('agg', 2).map((e) => ({
       ...e,
       aggregate: { ...ref, version: e.aggregate?.version as number },
     }));
     await store.insert(again);
     expectEventsInOrder(await drain(store.query(query().aggregate(ref.name, ref.id))), again);
+    // Nothing is left that would make version 1 look taken.
+    const meta = await client.db(database).collection<Document>(store.names.meta).find({}).toArray();
+    expect(meta.filter((doc) => String(doc._id).startsWith('b:'))).toEqual([]);
   });
 
   it('after deleting the last version, the previous one is current again', async () => {
@@ -248,23 +246,48 @@ describe('versions and delete', () => {
     await store.insert([ns.event('x', { aggregate: { ...ref, version: 3 } })]);
   });
 
-  it('recovers from a stale aggregate state document (the events decide)', async () => {
+  it('refuses version 1 while later versions remain after version 1 was deleted', async () => {
     const store = open();
+    const ns = namespace();
+    const history = ns.history('agg', 3) as [Event, Event, Event];
+    const ref = history[0].aggregate as { name: string; id: string };
+    await store.insert(history);
+    await store.delete([history[0], history[1]]);
+    const error = await store
+      .insert([ns.event('x', { aggregate: { ...ref, version: 1 } })])
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'VERSION_CONFLICT', expected: 0, actual: 3 });
+    await store.insert([ns.event('x', { aggregate: { ...ref, version: 4 } })]);
+  });
+
+  it('notices appends by other stores: the unique version slot refuses the stale one', async () => {
+    const a = open();
+    const b = open({ collection: a.names.events });
     const ns = namespace();
     const history = ns.history('agg', 2) as [Event, Event];
     const ref = history[0].aggregate as { name: string; id: string };
-    await store.insert(history);
-    const streams = client.db(database).collection<Document>(store.names.streams);
-    await streams.updateOne({ _id: `${ref.id}:${ref.name}` as never }, { $set: { version: 1 } });
-    // The state document says 1, the events say 2: version 3 is right, version 2 is not.
-    const conflict = await store
-      .insert([ns.event('x', { aggregate: { ...ref, version: 2 } })])
+    await a.insert(history);
+    await b.insert([ns.event('x', { aggregate: { ...ref, version: 3 } })]);
+    const conflict = await a
+      .insert([ns.event('x', { aggregate: { ...ref, version: 3 } })])
       .catch((e: unknown) => e);
     expect(isVersionConflictError(conflict)).toBe(true);
-    expect(conflict).toMatchObject({ expected: 1, actual: 2 });
-    await store.insert([ns.event('x', { aggregate: { ...ref, version: 3 } })]);
-    expect(await streams.findOne({ _id: `${ref.id}:${ref.name}` as never })).toMatchObject({
-      version: 3,
-    });
+    expect(conflict).toMatchObject({ expected: 2, actual: 3 });
+    await a.insert([ns.event('x', { aggregate: { ...ref, version: 4 } })]);
+  });
+
+  it('notices deletes by other stores: an append after a deleted version is refused', async () => {
+    const a = open();
+    const b = open({ collection: a.names.events });
+    const ns = namespace();
+    const history = ns.history('agg', 3);
+    const ref = history[0]?.aggregate as { name: string; id: string };
+    await a.insert(history);
+    await b.delete(history);
+    const conflict = await a
+      .insert([ns.event('x', { aggregate: { ...ref, version: 4 } })])
+      .catch((e: unknown) => e);
+    expect(conflict).toMatchObject({ code: 'VERSION_CONFLICT', expected: 3, actual: 0 });
+    await a.insert([ns.event('x', { aggregate: { ...ref, version: 1 } })]);
   });
 });

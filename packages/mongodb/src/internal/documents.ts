@@ -1,21 +1,23 @@
 import type { Codec } from '@goes/codec';
-import { type Event, InvalidEventError } from '@goes/event';
+import { type AggregateRef, type Event, InvalidEventError } from '@goes/event';
 
 /**
- * How events are laid out in MongoDB, one document per event. The design notes in
- * `../mongo-event-store.ts` explain why each field exists; in short:
+ * How events are laid out in MongoDB: one document per event. The README's "How it works"
+ * explains the protocol; in short:
  *
  * - `_id` is the global position as a 16-digit zero-padded decimal string, so that the unique
  *   `_id` index hands out positions, string order is position order, and FerretDB (which only
  *   pushes `_id` equality on strings down to SQL) answers lookups by position without a scan.
  * - `slot` completes the unique index (aggregateName, aggregateId, aggregateVersion, slot): it is
  *   `""` for events that take a version, so two events can never hold the same version of one
- *   aggregate, and the position for every other document, which never collides. This replaces the
- *   partial index goes uses (FerretDB has none) and behaves the same on both servers.
- * - `batchStart`/`batchEnd` name the positions of the insert the event came with; a batch whose
- *   last document is missing is known to be half-written and is never made visible.
+ *   aggregate, and the document's own `_id` for every other document, which never collides. This
+ *   replaces goes' partial index (FerretDB has none) and behaves the same on every server.
+ * - `batchStart`/`batchEnd` name the positions of the insert the event came with; a batch is
+ *   complete (never rolled back) once the document at `batchEnd` is its own.
+ * - `settled` marks the last event of a batch whose writer knew everything below it settled:
+ *   readers may then read up to it without waiting for a commit marker.
  * - Deleted events and the placeholders of half-written batches become tombstones: the document
- *   keeps its `_id` (positions are never freed) and loses everything else.
+ *   keeps its `_id` (positions are never freed) and its batch fields, and loses the rest.
  *
  * @internal
  */
@@ -36,6 +38,7 @@ export interface EventDocument {
   data?: string;
   batchStart?: number;
   batchEnd?: number;
+  settled?: true;
   deleted?: true;
 }
 
@@ -70,8 +73,8 @@ export function isStorableString(value: string): boolean {
 }
 
 /**
- * Checks what {@link validateEvent} cannot know: that names survive the BSON round trip and that
- * the time fits a BSON int64.
+ * Checks what `validateEvent` cannot know: that names survive the BSON round trip and that the
+ * time fits a BSON int64.
  *
  * @throws {@link InvalidEventError} naming the event.
  * @internal
@@ -128,15 +131,32 @@ export function toDocument(
   };
 }
 
+/** The batch fields a tombstone keeps, so readers walking the log can still step over it. @internal */
+export type BatchFields = Pick<EventDocument, 'batchStart' | 'batchEnd' | 'settled'>;
+
 /**
- * The tombstone that replaces the document at `position`: it keeps the position taken and
- * releases the event id and the version slot.
+ * The tombstone that replaces the document at `position`: it keeps the position taken and its
+ * batch fields, and releases the event id and the version slot.
  *
  * @internal
  */
-export function tombstone(position: number | string): EventDocument {
+export function tombstone(position: number | string, batch: BatchFields = {}): EventDocument {
   const _id = typeof position === 'string' ? position : formatPosition(position);
-  return { _id, id: _id, slot: _id, deleted: true };
+  const doc: EventDocument = { _id, id: _id, slot: _id, deleted: true };
+  if (batch.batchStart !== undefined) doc.batchStart = batch.batchStart;
+  if (batch.batchEnd !== undefined) doc.batchEnd = batch.batchEnd;
+  if (batch.settled) doc.settled = true;
+  return doc;
+}
+
+/**
+ * The key of an aggregate. Ids are canonical UUIDs (36 characters), so putting the id first
+ * makes the key unambiguous whatever the name contains.
+ *
+ * @internal
+ */
+export function streamKey(aggregate: AggregateRef): string {
+  return `${aggregate.id}:${aggregate.name}`;
 }
 
 /** The fields a reader needs; the others stay on the server. @internal */
@@ -144,6 +164,7 @@ export const EVENT_PROJECTION = {
   slot: 0,
   batchStart: 0,
   batchEnd: 0,
+  settled: 0,
 } as const;
 
 /**
@@ -168,14 +189,4 @@ export function fromDocument(doc: EventDocument, codec: Codec): Event {
   }
   event.position = parsePosition(doc._id);
   return event;
-}
-
-/**
- * The `_id` of an aggregate's state document. Ids are canonical UUIDs (36 characters), so
- * putting the id first makes the key unambiguous whatever the name contains.
- *
- * @internal
- */
-export function streamKey(aggregate: { readonly name: string; readonly id: string }): string {
-  return `${aggregate.id}:${aggregate.name}`;
 }

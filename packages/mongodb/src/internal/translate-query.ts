@@ -97,6 +97,8 @@ export function translateQuery(q: EventQuery): TranslatedQuery | undefined {
     excludesTombstones = true;
   }
   if (!excludesTombstones) clauses.push({ deleted: { $exists: false } });
+  const { min, max } = q.positions ?? {};
+  if (max !== undefined && (max < 1 || (min !== undefined && min > max))) return undefined;
 
   return {
     clauses,

@@ -2,45 +2,43 @@ import { type AggregateRef, VersionConflictError } from '@goes/event';
 import type { Collection } from 'mongodb';
 import { MongoStoreError } from '../errors.js';
 import type { AggregateAppend } from './batch.js';
-import { isDuplicateKey } from './driver-errors.js';
-import { type EventDocument, streamKey } from './documents.js';
+import type { EventDocument } from './documents.js';
 import type { EventLog } from './event-log.js';
-
-/**
- * An aggregate's state document: the highest version known to be stored. It is a cache that
- * makes the version check one lookup by `_id` (the only lookup FerretDB answers without a scan).
- * It is raised only after a batch is fully stored, so it is never ahead of the truth (except
- * when a delete races an append); when it disagrees with a writer, the events decide.
- *
- * @internal
- */
-export interface StreamDocument {
-  _id: string;
-  version: number;
-}
+import type { Meta } from './meta.js';
 
 /** Rounds of sealing before the stored version is given up on. */
 const RESOLVE_ROUNDS = 10;
+/** Aggregates whose version a store remembers. */
+const CACHE_SIZE = 10_000;
 
 /**
- * Version bookkeeping of the store: the check before an append, the precise stored version,
- * and the state documents.
+ * Version bookkeeping: the check before an append, and the precise stored version.
+ *
+ * The unique version slot already refuses a version that is taken; the check adds that the
+ * first new version follows the stored one, so that no gap can appear. It is decided without
+ * reading events when possible:
+ * - version 1 follows "nothing stored" unless the aggregate is blocked (its version 1 was
+ *   deleted while later versions remain); if version 1 is stored, its slot refuses the insert;
+ * - version v + 1 follows v when this store itself stored v last and no delete happened since
+ *   (another writer's later version would take the slot of v + 1 first).
+ * Otherwise the events decide ({@link Versions.stored}). Both facts come from the small
+ * metadata collection, one read per insert, so an append reads no events: on FerretDB, which
+ * scans the whole collection for every query, that is what keeps appends as fast as inserts.
  *
  * @internal
  */
 export class Versions {
   readonly #events: Collection<EventDocument>;
-  readonly #streams: Collection<StreamDocument>;
   readonly #log: EventLog;
+  readonly #meta: Meta;
+  /** Aggregate key → the version this store stored last; valid for `#deletes` only. */
+  readonly #cache = new Map<string, number>();
+  #deletes = -1;
 
-  constructor(
-    events: Collection<EventDocument>,
-    streams: Collection<StreamDocument>,
-    log: EventLog,
-  ) {
+  constructor(events: Collection<EventDocument>, log: EventLog, meta: Meta) {
     this.#events = events;
-    this.#streams = streams;
     this.#log = log;
+    this.#meta = meta;
   }
 
   /**
@@ -49,16 +47,42 @@ export class Versions {
    * @throws {@link VersionConflictError} with the stored version as `actual`.
    */
   async check(appends: readonly AggregateAppend[]): Promise<void> {
+    if (appends.length === 0) return;
+    const meta = await this.#meta.state();
+    if (meta.deletes !== this.#deletes) {
+      this.#cache.clear();
+      this.#deletes = meta.deletes;
+    }
     await Promise.all(
       appends.map(async (append) => {
-        const state = await this.#streams.findOne({ _id: append.key });
-        if ((state?.version ?? 0) === append.first - 1) return;
+        const known =
+          append.first === 1
+            ? !meta.blocked.has(append.key)
+            : this.#cache.get(append.key) === append.first - 1;
+        if (known) return;
         const actual = await this.stored(append.ref);
         if (actual !== append.first - 1) {
           throw new VersionConflictError(append.ref, append.first - 1, actual);
         }
       }),
     );
+  }
+
+  /** Remembers the versions a successful insert stored. */
+  record(appends: readonly AggregateAppend[]): void {
+    for (const append of appends) {
+      this.#cache.delete(append.key);
+      this.#cache.set(append.key, append.last);
+      if (this.#cache.size > CACHE_SIZE) {
+        const oldest = this.#cache.keys().next().value as string;
+        this.#cache.delete(oldest);
+      }
+    }
+  }
+
+  /** Forgets what this store knew (after it deleted events). */
+  forget(): void {
+    this.#cache.clear();
   }
 
   /**
@@ -69,22 +93,18 @@ export class Versions {
    */
   async stored(ref: AggregateRef): Promise<number> {
     for (let round = 0; round < RESOLVE_ROUNDS; round++) {
-      // The horizon must be read before the document: a document read first could be a
-      // half-written one that was turned into a tombstone before a later horizon passed it.
-      const horizon = await this.#log.readHorizon();
       const [top] = await this.#events
         .find(
           { aggregateName: ref.name, aggregateId: ref.id, aggregateVersion: { $gte: 1 } },
           {
             sort: { aggregateVersion: -1 },
             limit: 1,
-            projection: { _id: 1, aggregateVersion: 1, batchStart: 1, batchEnd: 1, deleted: 1 },
+            projection: { _id: 1, aggregateVersion: 1, batchStart: 1, batchEnd: 1 },
           },
         )
         .toArray();
       if (!top) return 0;
-      const state = await this.#log.stateOf(top, horizon);
-      if (state === 'visible' || state === 'complete') return top.aggregateVersion as number;
+      if (await this.#log.isComplete(top)) return top.aggregateVersion as number;
       await this.#log.seal();
     }
     throw new MongoStoreError(
@@ -92,32 +112,14 @@ export class Versions {
     );
   }
 
-  /** Raises the state documents after a batch was fully stored. */
-  async record(appends: readonly AggregateAppend[]): Promise<void> {
-    await Promise.all(
-      appends.map(async (append) => {
-        const raise = () =>
-          this.#streams.updateOne(
-            { _id: append.key },
-            { $max: { version: append.last } },
-            { upsert: true },
-          );
-        try {
-          await raise();
-        } catch (error) {
-          // Two first appends upserting at once: the document exists now, so raise it again.
-          if (!isDuplicateKey(error as { code?: unknown })) throw error;
-          await raise();
-        }
-      }),
-    );
-  }
-
-  /** Resets an aggregate's state document to its precise stored version (after a delete). */
-  async reset(ref: AggregateRef): Promise<void> {
-    const version = await this.stored(ref);
-    const _id = streamKey(ref);
-    if (version === 0) await this.#streams.deleteOne({ _id });
-    else await this.#streams.replaceOne({ _id }, { version }, { upsert: true });
+  /** The lowest stored version of an aggregate (0 when none). */
+  async lowest(ref: AggregateRef): Promise<number> {
+    const [bottom] = await this.#events
+      .find(
+        { aggregateName: ref.name, aggregateId: ref.id, aggregateVersion: { $gte: 1 } },
+        { sort: { aggregateVersion: 1 }, limit: 1, projection: { aggregateVersion: 1 } },
+      )
+      .toArray();
+    return bottom?.aggregateVersion ?? 0;
   }
 }
