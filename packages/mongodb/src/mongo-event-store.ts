@@ -1,5 +1,6 @@
 import { type Codec, createRegistry } from '@goes/codec';
 import {
+  type AggregateRef,
   ClosedError,
   ConnectionError,
   DuplicateEventError,
@@ -103,7 +104,6 @@ interface Parts {
   readonly events: Collection<EventDocument>;
   readonly log: EventLog;
   readonly versions: Versions;
-  readonly meta: Meta;
 }
 
 /** What `find` reads: the event and its batch fields (to know whether the batch is complete). */
@@ -257,14 +257,25 @@ class MongoEventStoreImpl implements MongoEventStore {
   ): Promise<readonly Event[]> {
     const { log, versions, events: collection } = await this.#ready(signal);
     const count = events.length;
+    const byAggregate = new Map(appends.map((append) => [append.key, append]));
+    const appendOf = events.map((event) =>
+      event.aggregate ? byAggregate.get(streamKey(event.aggregate)) : undefined,
+    );
     const build = (start: number, settled: boolean) =>
       events.map((event, i) => {
-        const doc = toDocument(event, data[i] as string, start + i, start, start + count - 1);
+        const doc = toDocument(
+          event,
+          data[i] as string,
+          start + i,
+          start,
+          start + count - 1,
+          appendOf[i]?.incarnation ?? 0,
+        );
         if (settled && i === count - 1) doc.settled = true;
         return doc;
       });
     try {
-      await versions.check(appends);
+      await versions.prepare(appends);
       for (let attempt = 1; ; attempt++) {
         signal?.throwIfAborted();
         const outcome = await log.insert(count, build);
@@ -285,7 +296,7 @@ class MongoEventStoreImpl implements MongoEventStore {
           );
         }
         if (outcome.kind === 'key') {
-          await this.#explainDuplicate(collection, log, versions, event, appends);
+          await this.#explainDuplicate(collection, log, versions, event, appendOf[outcome.index]);
         } else if (attempt > 3) {
           // Writers keep taking the same positions: spread them out.
           await sleep(Math.random() * Math.min(100, 2 ** attempt), { signal });
@@ -297,16 +308,17 @@ class MongoEventStoreImpl implements MongoEventStore {
   }
 
   /**
-   * Explains why an event hit a unique index: a stored event with its id, or a stored version
-   * that does not match the append. Returns when the cause was a batch that is gone now (or a
-   * half-written one that sealing removed), so the insert can be tried again.
+   * Explains why an event hit a unique index: a stored event with its id, or a version that
+   * does not follow the stored one. Returns when the insert may be tried again: the cause was a
+   * batch that is gone now (or a half-written one that sealing removed), or a guess of the
+   * aggregate's incarnation that the events corrected.
    */
   async #explainDuplicate(
     events: Collection<EventDocument>,
     log: EventLog,
     versions: Versions,
     event: Event,
-    appends: readonly AggregateAppend[],
+    append: AggregateAppend | undefined,
   ): Promise<void> {
     const holder = await events.findOne(
       { id: event.id },
@@ -318,19 +330,11 @@ class MongoEventStoreImpl implements MongoEventStore {
       await log.seal();
       return;
     }
-    const aggregate = event.aggregate;
-    if (!aggregate || aggregate.version === 0) return;
-    const append = appends.find(
-      (candidate) => candidate.ref.name === aggregate.name && candidate.ref.id === aggregate.id,
-    ) as AggregateAppend;
-    const actual = await versions.stored(append.ref);
-    if (actual !== append.first - 1) {
-      throw new VersionConflictError(append.ref, append.first - 1, actual);
-    }
+    if (append && (event.aggregate?.version ?? 0) > 0) await versions.resolve(append);
   }
 
   async #delete(ids: readonly string[], signal: AbortSignal | undefined): Promise<void> {
-    const { events, log, versions, meta } = await this.#ready(signal);
+    const { events, log, versions } = await this.#ready(signal);
     try {
       const docs = await abortable(
         events
@@ -342,6 +346,7 @@ class MongoEventStoreImpl implements MongoEventStore {
                 aggregateName: 1,
                 aggregateId: 1,
                 aggregateVersion: 1,
+                slot: 1,
                 batchStart: 1,
                 batchEnd: 1,
                 settled: 1,
@@ -356,27 +361,28 @@ class MongoEventStoreImpl implements MongoEventStore {
       for (const doc of docs) if (await log.isComplete(doc)) complete.push(doc);
       signal?.throwIfAborted();
       if (complete.length === 0) return;
-      const refs = new Map<string, { name: string; id: string }>();
+      const deletedVersions = new Map<string, { ref: AggregateRef; versions: Set<number> }>();
       for (const doc of complete) {
-        if (doc.aggregateName && (doc.aggregateVersion ?? 0) > 0) {
-          const ref = { name: doc.aggregateName, id: doc.aggregateId as string };
-          refs.set(streamKey(ref), ref);
-        }
+        if (!doc.aggregateName || (doc.aggregateVersion ?? 0) === 0) continue;
+        const ref = { name: doc.aggregateName, id: doc.aggregateId as string };
+        const entry = deletedVersions.get(streamKey(ref)) ?? { ref, versions: new Set() };
+        entry.versions.add(doc.aggregateVersion as number);
+        deletedVersions.set(streamKey(ref), entry);
       }
-      // Writers learn about the delete before it happens: they drop the versions they cached,
-      // and version 1 of these aggregates is checked against the events until we know better.
-      await meta.noteDelete();
-      versions.forget();
-      await Promise.all([...refs.keys()].map((key) => meta.block(key, true)));
-      await log.tombstone(complete);
-      await Promise.all(
-        [...refs].map(async ([key, ref]) => {
-          const remaining = await versions.lowest(ref);
-          // A deleted aggregate can start again at 1 (goes' bug 5); one that still has later
-          // versions without version 1 cannot.
-          if (remaining <= 1) await meta.block(key, false);
-        }),
+      const before = await Promise.all(
+        [...deletedVersions.values()].map(async (entry) => ({
+          ...entry,
+          last: await versions.stored(entry.ref),
+        })),
       );
+      // Deleted versions keep their slots, so no writer can append after them...
+      await log.tombstone(complete, true);
+      // ...and when an aggregate's last version goes, the slot after it is taken too. A deleted
+      // aggregate is created again in a new incarnation (goes' bug 5).
+      for (const { ref, versions: deleted, last } of before) {
+        versions.forget(ref);
+        if (last.version > 0 && deleted.has(last.version)) await versions.poison(ref, last);
+      }
     } catch (error) {
       throw toStoreError(error, 'deleting events');
     }
@@ -426,9 +432,12 @@ class MongoEventStoreImpl implements MongoEventStore {
       for (const index of EVENT_INDEXES) await events.createIndexes([index]);
     }
     const chunkSize = typeof info.ferretdbVersion === 'string' ? FERRETDB_CHUNK : MONGODB_CHUNK;
-    const meta = new Meta(db.collection<MetaDocument>(this.names.meta));
-    const log = new EventLog(events, meta, chunkSize);
-    return { events, log, meta, versions: new Versions(events, log, meta) };
+    const log = new EventLog(
+      events,
+      new Meta(db.collection<MetaDocument>(this.names.meta)),
+      chunkSize,
+    );
+    return { events, log, versions: new Versions(events, log) };
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {

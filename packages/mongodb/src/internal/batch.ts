@@ -10,16 +10,18 @@ import { assertStorable, streamKey } from './documents.js';
 
 /**
  * What a batch does to one aggregate: it appends versions `first`…`last` (version-0 events take
- * no version and are not counted).
+ * no version and are not counted), in `incarnation` of the aggregate (decided by the version
+ * check).
  *
  * @internal
  */
 export interface AggregateAppend {
   readonly ref: AggregateRef;
-  /** `_id` of the aggregate's state document. */
+  /** The aggregate's key ({@link streamKey}). */
   readonly key: string;
   readonly first: number;
   last: number;
+  incarnation: number;
 }
 
 /**
@@ -50,6 +52,7 @@ export function planBatch(events: readonly Event[]): AggregateAppend[] {
         key: streamKey(ref),
         first: aggregate.version,
         last: aggregate.version,
+        incarnation: 0,
       });
       return;
     }

@@ -17,7 +17,9 @@ import { type AggregateRef, type Event, InvalidEventError } from '@goes/event';
  * - `settled` marks the last event of a batch whose writer knew everything below it settled:
  *   readers may then read up to it without waiting for a commit marker.
  * - Deleted events and the placeholders of half-written batches become tombstones: the document
- *   keeps its `_id` (positions are never freed) and its batch fields, and loses the rest.
+ *   keeps its `_id` (positions are never freed) and its batch fields, and loses the rest, except
+ *   that a deleted version keeps its version slot taken. An aggregate created again after a
+ *   delete writes its versions in a new incarnation (`slot` `i1`, `i2`…).
  *
  * @internal
  */
@@ -101,8 +103,23 @@ export function assertStorable(event: Event, index: number): void {
 }
 
 /**
+ * The slot of a version in incarnation `incarnation` of its aggregate: `""` for the first, `i1`,
+ * `i2`… for the lives of an aggregate created again after a delete.
+ *
+ * @internal
+ */
+export function versionSlot(incarnation: number): string {
+  return incarnation === 0 ? '' : `i${incarnation}`;
+}
+
+/** The incarnation of a version slot (see {@link versionSlot}). @internal */
+export function incarnationOf(slot: string | undefined): number {
+  return slot?.startsWith('i') ? Number(slot.slice(1)) : 0;
+}
+
+/**
  * The document of `event` at `position`, inserted with the batch `[batchStart, batchEnd]`;
- * `data` is the event's data as encoded by the codec.
+ * `data` is the event's data as encoded by the codec, `incarnation` that of its aggregate.
  *
  * @internal
  */
@@ -112,6 +129,7 @@ export function toDocument(
   position: number,
   batchStart: number,
   batchEnd: number,
+  incarnation = 0,
 ): EventDocument {
   const _id = formatPosition(position);
   const aggregate = event.aggregate;
@@ -124,28 +142,56 @@ export function toDocument(
     aggregateName: aggregate?.name ?? '',
     aggregateId: aggregate?.id ?? '',
     aggregateVersion: version,
-    slot: version > 0 ? '' : _id,
+    slot: version > 0 ? versionSlot(incarnation) : _id,
     data,
     batchStart,
     batchEnd,
   };
 }
 
-/** The batch fields a tombstone keeps, so readers walking the log can still step over it. @internal */
-export type BatchFields = Pick<EventDocument, 'batchStart' | 'batchEnd' | 'settled'>;
-
 /**
- * The tombstone that replaces the document at `position`: it keeps the position taken and its
- * batch fields, and releases the event id and the version slot.
+ * What a tombstone keeps of the document it replaces: the batch fields, so readers walking the
+ * log can still step over it, and for a deleted version its version slot.
  *
  * @internal
  */
-export function tombstone(position: number | string, batch: BatchFields = {}): EventDocument {
+export type TombstoneFields = Partial<
+  Pick<
+    EventDocument,
+    | 'batchStart'
+    | 'batchEnd'
+    | 'settled'
+    | 'aggregateName'
+    | 'aggregateId'
+    | 'aggregateVersion'
+    | 'slot'
+  >
+>;
+
+/**
+ * The tombstone that replaces the document at `position`. It keeps the position taken, and its
+ * batch fields; it releases the event id. A deleted version keeps its version slot taken (give
+ * `keepSlot`), so that a writer that still believes in the deleted version cannot append after
+ * it; the slots of half-written batches are released.
+ *
+ * @internal
+ */
+export function tombstone(
+  position: number | string,
+  fields: TombstoneFields = {},
+  keepSlot = false,
+): EventDocument {
   const _id = typeof position === 'string' ? position : formatPosition(position);
   const doc: EventDocument = { _id, id: _id, slot: _id, deleted: true };
-  if (batch.batchStart !== undefined) doc.batchStart = batch.batchStart;
-  if (batch.batchEnd !== undefined) doc.batchEnd = batch.batchEnd;
-  if (batch.settled) doc.settled = true;
+  if (fields.batchStart !== undefined) doc.batchStart = fields.batchStart;
+  if (fields.batchEnd !== undefined) doc.batchEnd = fields.batchEnd;
+  if (fields.settled) doc.settled = true;
+  if (keepSlot && fields.aggregateName && (fields.aggregateVersion ?? 0) > 0) {
+    doc.aggregateName = fields.aggregateName;
+    doc.aggregateId = fields.aggregateId as string;
+    doc.aggregateVersion = fields.aggregateVersion as number;
+    doc.slot = fields.slot ?? '';
+  }
   return doc;
 }
 

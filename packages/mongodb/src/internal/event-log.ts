@@ -1,10 +1,10 @@
 import type { Collection } from 'mongodb';
 import { MongoStoreError } from '../errors.js';
 import {
-  type BatchFields,
   type EventDocument,
   formatPosition,
   parsePosition,
+  type TombstoneFields,
   tombstone,
 } from './documents.js';
 import { firstWriteFailure, isDuplicateKey, type WriteFailure } from './driver-errors.js';
@@ -210,12 +210,18 @@ export class EventLog {
     return last?.batchStart === doc.batchStart;
   }
 
-  /** Replaces the documents at these positions by tombstones that keep their batch fields. */
-  async tombstone(docs: readonly (BatchFields & { _id: string })[]): Promise<void> {
+  /**
+   * Replaces the documents at these positions by tombstones that keep their batch fields (and,
+   * with `keepSlots`, the version slots of deleted versions).
+   */
+  async tombstone(
+    docs: readonly (TombstoneFields & { _id: string })[],
+    keepSlots = false,
+  ): Promise<void> {
     if (docs.length === 0) return;
     await this.#events.bulkWrite(
       docs.map((doc) => ({
-        replaceOne: { filter: { _id: doc._id }, replacement: tombstone(doc._id, doc) },
+        replaceOne: { filter: { _id: doc._id }, replacement: tombstone(doc._id, doc, keepSlots) },
       })),
       { ordered: false },
     );

@@ -70,18 +70,15 @@ export function translateQuery(q: EventQuery): TranslatedQuery | undefined {
     const names = q.aggregateNames.filter(isStorableString);
     if (names.length === 0) return undefined;
     clauses.push({ aggregateName: { $in: names } });
-    excludesTombstones = true;
   }
   if (q.aggregateIds && q.aggregateIds.length > 0) {
     clauses.push({ aggregateId: { $in: [...q.aggregateIds] } });
-    excludesTombstones = true;
   }
   if (q.aggregateVersions) {
     const version = translateVersions(q.aggregateVersions);
     if (version.length > 0) {
       // Version constraints only match aggregate events; others are stored with version 0.
       clauses.push({ aggregateName: { $gt: '' } }, ...version);
-      excludesTombstones = true;
     }
   }
   if (q.aggregates && q.aggregates.length > 0) {
@@ -94,8 +91,8 @@ export function translateQuery(q: EventQuery): TranslatedQuery | undefined {
       );
     if (refs.length === 0) return undefined;
     clauses.push(refs.length === 1 ? (refs[0] as Filter<EventDocument>) : { $or: refs });
-    excludesTombstones = true;
   }
+  // Tombstones have no name, id or time; those of deleted versions keep their aggregate fields.
   if (!excludesTombstones) clauses.push({ deleted: { $exists: false } });
   const { min, max } = q.positions ?? {};
   if (max !== undefined && (max < 1 || (min !== undefined && min > max))) return undefined;
