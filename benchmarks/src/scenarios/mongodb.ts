@@ -136,6 +136,8 @@ function queryScenario(): Scenario {
   const wanted = ['order.paid', 'order.shipped'];
   const expected = batches.flat().filter((e) => wanted.includes(e.name)).length;
   const collection = fresh('query');
+  // One store for all repetitions, as an application keeps one per process.
+  let store: ReturnType<typeof createMongoEventStore>;
   return {
     id: 'MQ1',
     backend: 'mongodb',
@@ -145,14 +147,13 @@ function queryScenario(): Scenario {
     goal: '≥ 0.8× raw',
     async setup() {
       await appendWithStore(batches, collection);
+      store = createMongoEventStore({ client: connect(), database, collection });
     },
     async framework() {
-      const store = createMongoEventStore({ client: connect(), database, collection });
       let n = 0;
       const m = await measure(expected, async () => {
         for await (const _ of store.query(query().name(...wanted))) n++;
       });
-      await store.close();
       if (n !== expected) throw new Error(`expected ${expected} events, got ${n}`);
       return m;
     },
@@ -166,7 +167,10 @@ function queryScenario(): Scenario {
       if (n !== expected) throw new Error(`expected ${expected} events, got ${n}`);
       return m;
     },
-    teardown: dropDatabase,
+    async teardown() {
+      await store.close();
+      await dropDatabase();
+    },
   };
 }
 
