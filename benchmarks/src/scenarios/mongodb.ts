@@ -85,10 +85,7 @@ async function rawInput(batches: Event[][]) {
   const scratch = fresh('scratch');
   await appendWithStore(batches, scratch);
   const collection = connect().db(database).collection<Document>(scratch);
-  const docs = await collection
-    .find({ _id: { $lt: 'a' } })
-    .sort({ _id: 1 })
-    .toArray();
+  const docs = await collection.find({}).sort({ _id: 1 }).toArray();
   const indexes = (await collection.listIndexes().toArray()).filter((i) => i.name !== '_id_');
   const chunks: Document[][] = [];
   let offset = 0;

@@ -53,8 +53,8 @@ export interface ResolvedOptions {
   readonly batchSize: number;
 }
 
-// The characters MongoDB refuses in database names (plus NUL), and in collection names.
-const BAD_DATABASE_CHARACTERS = /[/\\. "$*<>:|?\u0000]/;
+// The characters MongoDB refuses in database names (NUL is checked apart).
+const BAD_DATABASE_CHARACTERS = /[/\\. "$*<>:|?]/;
 
 /**
  * Applies defaults and checks names and numbers.
@@ -72,14 +72,17 @@ export function resolveOptions(options: MongoEventStoreOptions): ResolvedOptions
     );
   }
   if (options.url !== undefined && (typeof options.url !== 'string' || options.url === '')) {
-    throw new InvalidArgumentError(`url ${JSON.stringify(options.url)} must be a connection string`);
+    throw new InvalidArgumentError(
+      `url ${JSON.stringify(options.url)} must be a connection string`,
+    );
   }
   const database = options.database ?? 'goes';
   if (
     typeof database !== 'string' ||
     database === '' ||
     database.length > 63 ||
-    BAD_DATABASE_CHARACTERS.test(database)
+    BAD_DATABASE_CHARACTERS.test(database) ||
+    database.includes('\u0000')
   ) {
     throw new InvalidArgumentError(
       `database ${JSON.stringify(database)} is not a valid MongoDB database name (1–63 characters, none of / \\ . " $ * < > : | ? or spaces)`,

@@ -29,8 +29,8 @@ import {
 import { isConnectionFailure, toStoreError } from './internal/driver-errors.js';
 import { EventCursor } from './internal/event-cursor.js';
 import { EventLog } from './internal/event-log.js';
-import { Meta, type MetaDocument } from './internal/meta.js';
 import { EVENT_INDEXES } from './internal/indexes.js';
+import { Meta, type MetaDocument } from './internal/meta.js';
 import { translateQuery, withVisibility } from './internal/translate-query.js';
 import { Versions } from './internal/versions.js';
 import {

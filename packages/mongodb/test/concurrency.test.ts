@@ -76,7 +76,13 @@ describe('concurrent writers in several processes and clients', () => {
     const polls: Event[][] = [];
     let checkpoint = 0;
     const poll = async () => {
-      const events = await drain(reader.query(query().name(...names).afterPosition(checkpoint)));
+      const events = await drain(
+        reader.query(
+          query()
+            .name(...names)
+            .afterPosition(checkpoint),
+        ),
+      );
       if (events.length > 0) {
         polls.push(events);
         checkpoint = events.at(-1)?.position as number;

@@ -1,5 +1,5 @@
-import { afterAll } from '@jest/globals';
 import { eventStoreConformance } from '@goes/testing';
+import { afterAll } from '@jest/globals';
 import { createMongoEventStore } from '../src/index.js';
 import { SERVER, testClient, uniqueDatabase } from './support.js';
 

@@ -8,7 +8,7 @@ import { createEvent, type Event, isGoesError, query } from '@goes/event';
 import { drain } from '@goes/streams';
 import { namespace } from '@goes/testing';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { CommandStartedEvent, Document } from 'mongodb';
+import type { CommandStartedEvent } from 'mongodb';
 import { createMongoEventStore, type MongoEventStore } from '../src/index.js';
 import { MONGODB_URL, testClient, uniqueDatabase } from './support.js';
 
@@ -237,7 +237,7 @@ describe('cursors', () => {
     for await (const _ of store.query(query().name(ns.name('e')))) if (++read === 15) break;
     expect(read).toBe(15);
     expect(killed.length).toBe(before + 1);
-    expect((killed.at(-1)?.command as Document).killCursors).toBe(store.names.events);
+    expect(killed.at(-1)?.command.killCursors).toBe(store.names.events);
   });
 
   it('closes the server cursor when the signal aborts, rejecting with its reason', async () => {

@@ -6,8 +6,8 @@ import {
   isVersionConflictError,
   matches,
   query,
-  sortEvents,
   type SortOption,
+  sortEvents,
   uuidv7,
 } from '@goes/event';
 import { drain } from '@goes/streams';
@@ -38,7 +38,8 @@ afterAll(async () => {
   await client.close();
 });
 
-const raw = (store: MongoEventStore) => client.db(database).collection<Document>(store.names.events);
+const raw = (store: MongoEventStore) =>
+  client.db(database).collection<Document>(store.names.events);
 
 describe('storage layout', () => {
   it('stores one document per event, with the data as the codec text and the position as _id', async () => {
@@ -69,7 +70,7 @@ describe('storage layout', () => {
     const id = uuidv7();
     const hostile = [
       createEvent('$where', { $set: { 'a.b': 1 }, $gt: '' }),
-      createEvent('a.b', { '$': 1 }, { aggregate: { name: '$in', id, version: 1 } }),
+      createEvent('a.b', { $: 1 }, { aggregate: { name: '$in', id, version: 1 } }),
       createEvent('$gt', { x: 1 }, { aggregate: { name: 'x.y', id, version: 1 } }),
       createEvent('plain', {}, { aggregate: { name: '$ne', id: uuidv7(), version: 1 } }),
     ] as Event[];
@@ -77,12 +78,8 @@ describe('storage layout', () => {
     for (const event of hostile) expect(eventsEqual(await store.find(event.id), event)).toBe(true);
     expectSameEvents(await drain(store.query(query().name('$gt'))), [hostile[2] as Event]);
     expectSameEvents(await drain(store.query(query().name('$where', 'a.b'))), hostile.slice(0, 2));
-    expectSameEvents(await drain(store.query(query().aggregateName('$ne'))), [
-      hostile[3] as Event,
-    ]);
-    expectSameEvents(await drain(store.query(query().aggregate('$in', id))), [
-      hostile[1] as Event,
-    ]);
+    expectSameEvents(await drain(store.query(query().aggregateName('$ne'))), [hostile[3] as Event]);
+    expectSameEvents(await drain(store.query(query().aggregate('$in', id))), [hostile[1] as Event]);
     expect(await drain(store.query(query().aggregateName('$exists')))).toEqual([]);
   });
 
@@ -131,7 +128,9 @@ describe('query translation', () => {
       query().name(ns.name('a')).timeExact(huge, 5n),
       query().name(ns.name('a')).timeExact(huge),
       query().name(ns.name('a')).timeRange(-huge, 6n),
-      query().name(ns.name('a')).timeRange(huge, huge + 1n),
+      query()
+        .name(ns.name('a'))
+        .timeRange(huge, huge + 1n),
     ];
     for (const q of queries) {
       expectSameEvents(
@@ -198,7 +197,12 @@ describe('query translation', () => {
     for (const by of fields) {
       for (const dir of ['asc', 'desc'] as const) {
         sorts.push([{ by, dir }]);
-        for (const then of fields) if (then !== by) sorts.push([{ by, dir }, { by: then, dir: 'desc' }]);
+        for (const then of fields)
+          if (then !== by)
+            sorts.push([
+              { by, dir },
+              { by: then, dir: 'desc' },
+            ]);
       }
     }
     sorts.push([

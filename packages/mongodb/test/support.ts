@@ -17,6 +17,8 @@ export function uniqueDatabase(label: string): string {
 }
 
 /** A client for tests, failing fast when the server is not there. */
-export function testClient(options: ConstructorParameters<typeof MongoClient>[1] = {}): MongoClient {
+export function testClient(
+  options: ConstructorParameters<typeof MongoClient>[1] = {},
+): MongoClient {
   return new MongoClient(MONGODB_URL, { serverSelectionTimeoutMS: 5_000, ...options });
 }

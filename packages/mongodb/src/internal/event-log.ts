@@ -137,12 +137,18 @@ export class EventLog {
       if (result.failure === undefined) {
         this.#raiseHint(start + count - 1);
         if (flagged) this.#settled = Math.max(this.#settled, start + count - 1);
-        return { start, stored: count, failure: undefined, positionTaken: false, flagged, settledBefore };
+        return {
+          start,
+          stored: count,
+          failure: undefined,
+          positionTaken: false,
+          flagged,
+          settledBefore,
+        };
       }
       if (result.stored > 0) this.#raiseHint(start + result.stored - 1);
       const failedAt = start + result.failure.index;
-      const positionTaken =
-        isDuplicateKey(result.failure) && (await this.#isTaken(failedAt));
+      const positionTaken = isDuplicateKey(result.failure) && (await this.#isTaken(failedAt));
       if (positionTaken) this.#raiseHint(await this.#lastTaken(failedAt));
       return {
         start,

@@ -84,10 +84,11 @@ export function translateQuery(q: EventQuery): TranslatedQuery | undefined {
   if (q.aggregates && q.aggregates.length > 0) {
     const refs = q.aggregates
       .filter((ref) => isStorableString(ref.name))
-      .map((ref): Filter<EventDocument> =>
-        ref.id === undefined
-          ? { aggregateName: ref.name }
-          : { aggregateName: ref.name, aggregateId: ref.id },
+      .map(
+        (ref): Filter<EventDocument> =>
+          ref.id === undefined
+            ? { aggregateName: ref.name }
+            : { aggregateName: ref.name, aggregateId: ref.id },
       );
     if (refs.length === 0) return undefined;
     clauses.push(refs.length === 1 ? (refs[0] as Filter<EventDocument>) : { $or: refs });
@@ -134,9 +135,11 @@ function translateTimes(times: NonNullable<EventQuery['times']>): Filter<EventDo
   if (times.ranges && times.ranges.length > 0) {
     const ranges = times.ranges
       .filter(([from, to]) => to >= INT64_MIN && from <= INT64_MAX)
-      .map(([from, to]): Filter<EventDocument> => ({
-        time: { $gte: clamp(from), $lte: clamp(to) },
-      }));
+      .map(
+        ([from, to]): Filter<EventDocument> => ({
+          time: { $gte: clamp(from), $lte: clamp(to) },
+        }),
+      );
     if (ranges.length === 0) return false;
     clauses.push(ranges.length === 1 ? (ranges[0] as Filter<EventDocument>) : { $or: ranges });
   }

@@ -2,7 +2,13 @@ import { type AggregateRef, VersionConflictError } from '@goes/event';
 import type { Collection } from 'mongodb';
 import { MongoStoreError } from '../errors.js';
 import type { AggregateAppend } from './batch.js';
-import { type EventDocument, incarnationOf, streamKey, tombstone, versionSlot } from './documents.js';
+import {
+  type EventDocument,
+  incarnationOf,
+  streamKey,
+  tombstone,
+  versionSlot,
+} from './documents.js';
 import type { EventLog } from './event-log.js';
 
 /** Rounds of sealing before the stored version is given up on. */
