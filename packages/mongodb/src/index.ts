@@ -6,4 +6,4 @@
  */
 export { MongoStoreError } from './errors.js';
 export { createMongoEventStore, type MongoEventStore } from './mongo-event-store.js';
-export type { MongoEventStoreOptions } from './mongo-event-store-options.js';
+export type { MongoConnectionOptions, MongoEventStoreOptions } from './options.js';

@@ -1,8 +1,6 @@
 import { type Codec, createRegistry } from '@goes/codec';
 import {
   type AggregateRef,
-  ClosedError,
-  ConnectionError,
   DuplicateEventError,
   type Event,
   EventNotFoundError,
@@ -16,9 +14,10 @@ import {
   validateQuery,
 } from '@goes/event';
 import { abortable, sleep } from '@goes/streams';
-import { type Collection, MongoClient } from 'mongodb';
+import type { Collection, Db, MongoClient } from 'mongodb';
 import { MongoStoreError } from './errors.js';
 import { type AggregateAppend, planBatch } from './internal/batch.js';
+import { Connection } from './internal/connection.js';
 import {
   EVENT_PROJECTION,
   type EventDocument,
@@ -26,18 +25,14 @@ import {
   streamKey,
   toDocument,
 } from './internal/documents.js';
-import { isConnectionFailure, toStoreError } from './internal/driver-errors.js';
+import { toStoreError } from './internal/driver-errors.js';
 import { EventCursor } from './internal/event-cursor.js';
 import { EventLog } from './internal/event-log.js';
-import { EVENT_INDEXES } from './internal/indexes.js';
+import { createIndexes, EVENT_INDEXES } from './internal/indexes.js';
 import { Meta, type MetaDocument } from './internal/meta.js';
 import { translateQuery, withVisibility } from './internal/translate-query.js';
 import { Versions } from './internal/versions.js';
-import {
-  type MongoEventStoreOptions,
-  type ResolvedOptions,
-  resolveOptions,
-} from './mongo-event-store-options.js';
+import { type MongoEventStoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 
 /**
  * The MongoDB event store: an {@link EventStore} plus the client it uses, the names of its
@@ -130,62 +125,56 @@ const FERRETDB_CHUNK = 100;
 const MONGODB_CHUNK = 100_000;
 
 class MongoEventStoreImpl implements MongoEventStore {
-  readonly client: MongoClient;
   readonly names: MongoEventStore['names'];
   readonly #options: ResolvedOptions;
   readonly #codec: Codec;
-  readonly #ownsClient: boolean;
-  readonly #pending = new Set<Promise<unknown>>();
-  #setup: Promise<Parts> | undefined;
-  #closed = false;
+  readonly #connection: Connection<Parts>;
 
   constructor(options: MongoEventStoreOptions) {
     this.#options = resolveOptions(options);
     this.#codec = options.codec ?? createRegistry();
-    if (options.client) {
-      this.client = options.client;
-      this.#ownsClient = false;
-    } else {
-      try {
-        this.client = new MongoClient(options.url as string, options.clientOptions);
-      } catch (error) {
-        throw new InvalidArgumentError(
-          `url is not a usable MongoDB connection string: ${(error as Error).message}`,
-        );
-      }
-      this.#ownsClient = true;
-    }
-    const { database, collection } = this.#options;
-    this.names = {
-      database,
-      events: collection,
-      meta: `${collection}_meta`,
-    };
+    const { database, collection, connectAttempts, connectBackoffMs } = this.#options;
+    this.names = { database, events: collection, meta: `${collection}_meta` };
+    this.#connection = new Connection(
+      options,
+      {
+        what: 'the MongoDB event store',
+        database,
+        collection,
+        attempts: connectAttempts,
+        backoffMs: connectBackoffMs,
+      },
+      (db) => this.#setUp(db),
+    );
+  }
+
+  get client(): MongoClient {
+    return this.#connection.client;
   }
 
   async connect(options: SignalOptions = {}): Promise<void> {
-    await this.#ready(options.signal);
+    await this.#connection.ready(options.signal);
   }
 
   insert(events: readonly Event[], options: SignalOptions = {}): Promise<readonly Event[]> {
     try {
-      this.#assertOpen();
+      this.#connection.assertOpen();
       options.signal?.throwIfAborted();
       const appends = planBatch(events);
       if (events.length === 0) return Promise.resolve([]);
       // Encoding fails before anything is written.
       const data = events.map((event) => this.#codec.encode(event.name, event.data));
-      return this.#track(this.#insert(events, data, appends, options.signal));
+      return this.#connection.track(this.#insert(events, data, appends, options.signal));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   async find(id: string, options: SignalOptions = {}): Promise<Event> {
-    this.#assertOpen();
+    this.#connection.assertOpen();
     options.signal?.throwIfAborted();
     if (!isUuid(id)) throw new EventNotFoundError(String(id));
-    const { events, log } = await this.#ready(options.signal);
+    const { events, log } = await this.#connection.ready(options.signal);
     try {
       const doc = await abortable(
         events.findOne({ id }, { projection: FIND_PROJECTION, useBigInt64: true }),
@@ -202,13 +191,13 @@ class MongoEventStoreImpl implements MongoEventStore {
   }
 
   query(q: EventQuery, options: SignalOptions = {}): AsyncIterable<Event> {
-    this.#assertOpen();
+    this.#connection.assertOpen();
     validateQuery(q);
     const translated = translateQuery(q);
     const { signal } = options;
     const open = async () => {
       if (!translated) return undefined;
-      const { events, log } = await this.#ready(signal);
+      const { events, log } = await this.#connection.ready(signal);
       const filter = withVisibility(translated, await log.horizon());
       if (!filter) return undefined;
       return events.find(filter, {
@@ -224,25 +213,22 @@ class MongoEventStoreImpl implements MongoEventStore {
 
   delete(events: readonly { readonly id: string }[], options: SignalOptions = {}): Promise<void> {
     try {
-      this.#assertOpen();
+      this.#connection.assertOpen();
       options.signal?.throwIfAborted();
       if (!Array.isArray(events)) {
         throw new InvalidArgumentError('delete expects an array of events (or { id } objects)');
       }
       const ids = [...new Set(events.map((event) => event?.id))].filter(isUuid);
       if (ids.length === 0) return Promise.resolve();
-      return this.#track(this.#delete(ids, options.signal));
+      return this.#connection.track(this.#delete(ids, options.signal));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
     // Writes in flight finish their protocol first, so nothing is left for others to settle.
-    await Promise.allSettled([...this.#pending]);
-    if (this.#ownsClient) await this.client.close();
+    await this.#connection.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -255,7 +241,7 @@ class MongoEventStoreImpl implements MongoEventStore {
     appends: readonly AggregateAppend[],
     signal: AbortSignal | undefined,
   ): Promise<readonly Event[]> {
-    const { log, versions, events: collection } = await this.#ready(signal);
+    const { log, versions, events: collection } = await this.#connection.ready(signal);
     const count = events.length;
     const byAggregate = new Map(appends.map((append) => [append.key, append]));
     const appendOf = events.map((event) =>
@@ -334,7 +320,7 @@ class MongoEventStoreImpl implements MongoEventStore {
   }
 
   async #delete(ids: readonly string[], signal: AbortSignal | undefined): Promise<void> {
-    const { events, log, versions } = await this.#ready(signal);
+    const { events, log, versions } = await this.#connection.ready(signal);
     try {
       const docs = await abortable(
         events
@@ -388,49 +374,10 @@ class MongoEventStoreImpl implements MongoEventStore {
     }
   }
 
-  #ready(signal: AbortSignal | undefined): Promise<Parts> {
-    this.#assertOpen();
-    if (!this.#setup) {
-      const setup = this.#connectWithRetry();
-      this.#setup = setup;
-      // A failed setup is forgotten, so the next call tries again (goes' sync.Once did not).
-      setup.catch(() => {
-        if (this.#setup === setup) this.#setup = undefined;
-      });
-    }
-    return abortable(this.#setup, signal);
-  }
-
-  async #connectWithRetry(): Promise<Parts> {
-    const { connectAttempts, connectBackoffMs, database } = this.#options;
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= connectAttempts; attempt++) {
-      if (attempt > 1) await sleep(connectBackoffMs * 2 ** (attempt - 2));
-      this.#assertOpen();
-      try {
-        return await this.#connectOnce();
-      } catch (error) {
-        lastError = error;
-        // Only a server that could not be reached may answer on a later attempt.
-        if (!isConnectionFailure(error)) break;
-      }
-    }
-    throw new ConnectionError(
-      `MongoDB event store: cannot set up ${database}.${this.names.events}: ${(lastError as Error)?.message ?? String(lastError)}`,
-      { cause: lastError, retryable: isConnectionFailure(lastError) },
-    );
-  }
-
-  async #connectOnce(): Promise<Parts> {
-    await this.client.connect();
-    const db = this.client.db(this.names.database);
+  async #setUp(db: Db): Promise<Parts> {
     const info = await db.command({ buildInfo: 1 });
     const events = db.collection<EventDocument>(this.names.events);
-    if (this.#options.createIndexes) {
-      // One index per command: FerretDB 1.24 panics (and drops the connection) when one
-      // createIndexes command names several indexes that already exist.
-      for (const index of EVENT_INDEXES) await events.createIndexes([index]);
-    }
+    if (this.#options.createIndexes) await createIndexes(events, EVENT_INDEXES);
     const chunkSize = typeof info.ferretdbVersion === 'string' ? FERRETDB_CHUNK : MONGODB_CHUNK;
     const log = new EventLog(
       events,
@@ -438,16 +385,5 @@ class MongoEventStoreImpl implements MongoEventStore {
       chunkSize,
     );
     return { events, log, versions: new Versions(events, log) };
-  }
-
-  #track<T>(promise: Promise<T>): Promise<T> {
-    this.#pending.add(promise);
-    const forget = () => this.#pending.delete(promise);
-    promise.then(forget, forget);
-    return promise;
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new ClosedError('the MongoDB event store');
   }
 }

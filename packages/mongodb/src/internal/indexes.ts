@@ -1,4 +1,4 @@
-import type { IndexDescription } from 'mongodb';
+import type { Collection, Document, IndexDescription } from 'mongodb';
 
 /**
  * The indexes of the events collection. Only unique indexes are needed for correctness; the
@@ -20,3 +20,16 @@ export const EVENT_INDEXES: IndexDescription[] = [
   { name: 'goes_name_position', key: { name: 1, _id: 1 } },
   { name: 'goes_name_time', key: { name: 1, time: 1 } },
 ];
+
+/**
+ * Creates indexes idempotently, one per command: FerretDB 1.24 panics (and drops the
+ * connection) when one `createIndexes` command names several indexes that already exist.
+ *
+ * @internal
+ */
+export async function createIndexes<T extends Document>(
+  collection: Collection<T>,
+  indexes: readonly IndexDescription[],
+): Promise<void> {
+  for (const index of indexes) await collection.createIndexes([index]);
+}
