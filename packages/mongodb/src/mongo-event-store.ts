@@ -18,6 +18,7 @@ import type { Collection, Db, MongoClient } from 'mongodb';
 import { MongoStoreError } from './errors.js';
 import { type AggregateAppend, planBatch } from './internal/batch.js';
 import { Connection } from './internal/connection.js';
+import { DocumentCursor } from './internal/cursor.js';
 import {
   EVENT_PROJECTION,
   type EventDocument,
@@ -26,7 +27,6 @@ import {
   toDocument,
 } from './internal/documents.js';
 import { toStoreError } from './internal/driver-errors.js';
-import { EventCursor } from './internal/event-cursor.js';
 import { EventLog } from './internal/event-log.js';
 import { createIndexes, EVENT_INDEXES } from './internal/indexes.js';
 import { Meta, type MetaDocument } from './internal/meta.js';
@@ -208,7 +208,9 @@ class MongoEventStoreImpl implements MongoEventStore {
       });
     };
     const decode = (doc: EventDocument) => fromDocument(doc, this.#codec);
-    return { [Symbol.asyncIterator]: () => new EventCursor(open, decode, signal) };
+    return {
+      [Symbol.asyncIterator]: () => new DocumentCursor(open, decode, signal, 'reading events'),
+    };
   }
 
   delete(events: readonly { readonly id: string }[], options: SignalOptions = {}): Promise<void> {

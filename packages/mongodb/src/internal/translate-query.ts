@@ -1,4 +1,10 @@
-import type { EventQuery, SortField, SortOption } from '@goes/event';
+import type {
+  EventQuery,
+  SortField,
+  SortOption,
+  TimeConstraints,
+  VersionConstraints,
+} from '@goes/event';
 import type { Document, Filter, Sort } from 'mongodb';
 import {
   type EventDocument,
@@ -61,10 +67,10 @@ export function translateQuery(q: EventQuery): TranslatedQuery | undefined {
     excludesTombstones = true;
   }
   if (q.times) {
-    const time = translateTimes(q.times);
+    const time = timeClauses(q.times, 'time');
     if (time === false) return undefined;
     if (time.length > 0) excludesTombstones = true;
-    clauses.push(...time);
+    clauses.push(...(time as Filter<EventDocument>[]));
   }
   if (q.aggregateNames && q.aggregateNames.length > 0) {
     const names = q.aggregateNames.filter(isStorableString);
@@ -75,10 +81,10 @@ export function translateQuery(q: EventQuery): TranslatedQuery | undefined {
     clauses.push({ aggregateId: { $in: [...q.aggregateIds] } });
   }
   if (q.aggregateVersions) {
-    const version = translateVersions(q.aggregateVersions);
+    const version = versionClauses(q.aggregateVersions, 'aggregateVersion');
     if (version.length > 0) {
       // Version constraints only match aggregate events; others are stored with version 0.
-      clauses.push({ aggregateName: { $gt: '' } }, ...version);
+      clauses.push({ aggregateName: { $gt: '' } }, ...(version as Filter<EventDocument>[]));
     }
   }
   if (q.aggregates && q.aggregates.length > 0) {
@@ -125,31 +131,33 @@ export function withVisibility(
   return { $and: clauses };
 }
 
-function translateTimes(times: NonNullable<EventQuery['times']>): Filter<EventDocument>[] | false {
-  const clauses: Filter<EventDocument>[] = [];
+/**
+ * The clauses of time constraints on `field` (an int64 of nanoseconds), with bounds beyond the
+ * int64 range clamped; `false` when they can match nothing.
+ *
+ * @internal
+ */
+export function timeClauses(times: TimeConstraints, field: string): Filter<Document>[] | false {
+  const clauses: Filter<Document>[] = [];
   if (times.exact && times.exact.length > 0) {
     const exact = times.exact.filter((t) => t >= INT64_MIN && t <= INT64_MAX);
     if (exact.length === 0) return false;
-    clauses.push({ time: { $in: exact } });
+    clauses.push({ [field]: { $in: exact } });
   }
   if (times.ranges && times.ranges.length > 0) {
     const ranges = times.ranges
       .filter(([from, to]) => to >= INT64_MIN && from <= INT64_MAX)
-      .map(
-        ([from, to]): Filter<EventDocument> => ({
-          time: { $gte: clamp(from), $lte: clamp(to) },
-        }),
-      );
+      .map(([from, to]): Filter<Document> => ({ [field]: { $gte: clamp(from), $lte: clamp(to) } }));
     if (ranges.length === 0) return false;
-    clauses.push(ranges.length === 1 ? (ranges[0] as Filter<EventDocument>) : { $or: ranges });
+    clauses.push(ranges.length === 1 ? (ranges[0] as Filter<Document>) : { $or: ranges });
   }
   if (times.min !== undefined) {
     if (times.min > INT64_MAX) return false;
-    clauses.push({ time: { $gte: clamp(times.min) } });
+    clauses.push({ [field]: { $gte: clamp(times.min) } });
   }
   if (times.max !== undefined) {
     if (times.max < INT64_MIN) return false;
-    clauses.push({ time: { $lte: clamp(times.max) } });
+    clauses.push({ [field]: { $lte: clamp(times.max) } });
   }
   return clauses;
 }
@@ -158,25 +166,29 @@ function clamp(time: bigint): bigint {
   return time < INT64_MIN ? INT64_MIN : time > INT64_MAX ? INT64_MAX : time;
 }
 
-function translateVersions(
-  versions: NonNullable<EventQuery['aggregateVersions']>,
-): Filter<EventDocument>[] {
-  const clauses: Filter<EventDocument>[] = [];
+/**
+ * The clauses of version constraints on `field`. goes' `min`/`max` are lists meaning ">= at
+ * least one" / "<= at least one", so they become the smallest minimum and the largest maximum
+ * (goes compared the field with the whole list, bug 6).
+ *
+ * @internal
+ */
+export function versionClauses(versions: VersionConstraints, field: string): Filter<Document>[] {
+  const clauses: Filter<Document>[] = [];
   if (versions.exact && versions.exact.length > 0) {
-    clauses.push({ aggregateVersion: { $in: [...versions.exact] } });
+    clauses.push({ [field]: { $in: [...versions.exact] } });
   }
   if (versions.ranges && versions.ranges.length > 0) {
     const ranges = versions.ranges.map(
-      ([from, to]): Filter<EventDocument> => ({ aggregateVersion: { $gte: from, $lte: to } }),
+      ([from, to]): Filter<Document> => ({ [field]: { $gte: from, $lte: to } }),
     );
-    clauses.push(ranges.length === 1 ? (ranges[0] as Filter<EventDocument>) : { $or: ranges });
+    clauses.push(ranges.length === 1 ? (ranges[0] as Filter<Document>) : { $or: ranges });
   }
-  // goes' min/max are lists meaning ">= at least one" / "<= at least one".
   if (versions.min && versions.min.length > 0) {
-    clauses.push({ aggregateVersion: { $gte: Math.min(...versions.min) } });
+    clauses.push({ [field]: { $gte: Math.min(...versions.min) } });
   }
   if (versions.max && versions.max.length > 0) {
-    clauses.push({ aggregateVersion: { $lte: Math.max(...versions.max) } });
+    clauses.push({ [field]: { $lte: Math.max(...versions.max) } });
   }
   return clauses;
 }

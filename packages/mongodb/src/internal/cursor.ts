@@ -1,37 +1,38 @@
-import type { Event } from '@goes/event';
 import { abortable } from '@goes/streams';
-import type { FindCursor } from 'mongodb';
-import type { EventDocument } from './documents.js';
+import type { Document, FindCursor } from 'mongodb';
 import { toStoreError } from './driver-errors.js';
 
 /**
- * Streams a query's events from a MongoDB cursor, one driver batch at a time: events of a
- * buffered batch are served with one resolved promise each (no generator frames), the cursor is
- * opened on the first `next()`, and it is closed (killCursors) when the loop breaks, the signal
- * aborts, decoding fails or the results end.
+ * Streams a query's results from a MongoDB cursor, one driver batch at a time: the documents of
+ * a buffered batch are decoded and served with one resolved promise each (no generator frames),
+ * the cursor is opened on the first `next()`, and it is closed (killCursors) when the loop
+ * breaks, the signal aborts, decoding fails or the results end.
  *
  * @internal
  */
-export class EventCursor implements AsyncIterator<Event> {
-  readonly #open: () => Promise<FindCursor<EventDocument> | undefined>;
-  readonly #decode: (doc: EventDocument) => Event;
+export class DocumentCursor<D extends Document, T> implements AsyncIterator<T> {
+  readonly #open: () => Promise<FindCursor<D> | undefined>;
+  readonly #decode: (doc: D) => T;
   readonly #signal: AbortSignal | undefined;
-  #cursor: FindCursor<EventDocument> | undefined;
-  #buffer: EventDocument[] = [];
+  readonly #what: string;
+  #cursor: FindCursor<D> | undefined;
+  #buffer: D[] = [];
   #index = 0;
   #done = false;
 
   constructor(
-    open: () => Promise<FindCursor<EventDocument> | undefined>,
-    decode: (doc: EventDocument) => Event,
+    open: () => Promise<FindCursor<D> | undefined>,
+    decode: (doc: D) => T,
     signal: AbortSignal | undefined,
+    what: string,
   ) {
     this.#open = open;
     this.#decode = decode;
     this.#signal = signal;
+    this.#what = what;
   }
 
-  next(): Promise<IteratorResult<Event>> {
+  next(): Promise<IteratorResult<T>> {
     if (this.#done) return Promise.resolve({ done: true, value: undefined });
     if (this.#signal?.aborted) return this.#fail(this.#signal.reason);
     if (this.#index < this.#buffer.length) {
@@ -44,12 +45,12 @@ export class EventCursor implements AsyncIterator<Event> {
     return this.#fill();
   }
 
-  async return(): Promise<IteratorResult<Event>> {
+  async return(): Promise<IteratorResult<T>> {
     await this.#close();
     return { done: true, value: undefined };
   }
 
-  async #fill(): Promise<IteratorResult<Event>> {
+  async #fill(): Promise<IteratorResult<T>> {
     try {
       if (!this.#cursor) {
         const opening = this.#open();
@@ -81,16 +82,16 @@ export class EventCursor implements AsyncIterator<Event> {
     }
   }
 
-  #nextBuffered(): EventDocument {
-    const doc = this.#buffer[this.#index] as EventDocument;
+  #nextBuffered(): D {
+    const doc = this.#buffer[this.#index] as D;
     // Drop the reference so a long stream does not keep a whole batch alive.
-    this.#buffer[this.#index++] = undefined as unknown as EventDocument;
+    this.#buffer[this.#index++] = undefined as unknown as D;
     return doc;
   }
 
-  async #fail(error: unknown): Promise<IteratorResult<Event>> {
+  async #fail(error: unknown): Promise<IteratorResult<T>> {
     await this.#close();
-    throw toStoreError(error, 'reading events');
+    throw toStoreError(error, this.#what);
   }
 
   async #close(): Promise<void> {
