@@ -100,7 +100,11 @@ const SNAPSHOT_INDEXES: IndexDescription[] = [
   { name: 'goes_snapshot_time', key: { time: 1 } },
 ];
 
-const SORT_FIELDS = { name: 'aggregateName', id: 'aggregateId', version: 'version' } as const;
+const SORT_FIELDS: Record<AggregateSortOption['by'], keyof SnapshotDocument> = {
+  name: 'aggregateName',
+  id: 'aggregateId',
+  version: 'version',
+};
 
 const keyOf = (name: string, id: string, version: number) => JSON.stringify([id, name, version]);
 
