@@ -75,7 +75,7 @@ export interface MongoSnapshotStore extends SnapshotStore {
  * import { createMongoSnapshotStore } from '@goes/mongodb';
  *
  * const snapshots = createMongoSnapshotStore({ url: 'mongodb://127.0.0.1:27017/', database: 'shop' });
- * const repository = createRepository(store, { snapshots, snapshotEvery: snapshotEvery(100) });
+ * const repository = createRepository({ store, snapshots: { store: snapshots, schedule: snapshotEvery(100) } });
  * ```
  */
 export function createMongoSnapshotStore(options: MongoSnapshotStoreOptions): MongoSnapshotStore {
