@@ -64,12 +64,14 @@ export interface MongoEventStore extends EventStore {
 }
 
 /**
- * Creates an event store on MongoDB (≥ 5.0, standalone, replica set or sharded on `_id`) or
- * a MongoDB-wire server such as FerretDB. One document per event; no transactions are needed:
+ * Creates an event store on MongoDB (≥ 5.0, standalone or replica set; not a sharded
+ * collection, whose unique indexes would have to start with the shard key) or a MongoDB-wire
+ * server such as FerretDB. One document per event; no transactions are needed:
  *
  * - an append must follow the aggregate's stored version ({@link VersionConflictError}
  *   otherwise), also with concurrent writers in many processes: a unique index on the version
- *   slot decides, and a small per-aggregate state document makes the check one lookup;
+ *   slot decides, and an append reads nothing when the aggregate is new or this store wrote
+ *   its previous version;
  * - a batch is stored completely or not at all, and readers never see part of a batch;
  * - every event gets a global position that only grows; a reader following positions never
  *   misses an event that becomes visible later with a lower position;
