@@ -56,9 +56,10 @@ export async function createBackends(config: ShopConfig, codec: Codec): Promise<
     await bus.close();
     await persistence.close();
   };
+  const storeName = config.store === 'memory' ? 'memory' : `mongodb (${config.mongodbUrl})`;
   const busName = config.bus === 'memory' ? 'memory' : `nats (${config.natsUrl})`;
   return {
-    description: `store ${config.store}, bus ${busName}`,
+    description: `store ${storeName}, bus ${busName}`,
     store: persistence.store,
     bus,
     snapshots: persistence.snapshots,
@@ -72,6 +73,8 @@ async function createPersistence(config: ShopConfig, codec: Codec): Promise<Pers
   switch (config.store) {
     case 'memory':
       return memoryPersistence(codec);
+    case 'mongodb':
+      return mongoPersistence(config, codec);
   }
 }
 
@@ -93,6 +96,35 @@ function memoryPersistence(codec: Codec): Persistence {
       for (const repository of opened) await repository.close();
       await snapshots.close();
       await store.close();
+    },
+  };
+}
+
+/** One client for the events, snapshots and read models of the namespace's database. */
+async function mongoPersistence(config: ShopConfig, codec: Codec): Promise<Persistence> {
+  const [{ MongoClient }, mongo] = await Promise.all([import('mongodb'), import('@goes/mongodb')]);
+  const client = new MongoClient(config.mongodbUrl);
+  const connection = { client, database: config.namespace };
+  const store = mongo.createMongoEventStore({ ...connection, codec });
+  const snapshots = mongo.createMongoSnapshotStore(connection);
+  const opened: ModelRepository<unknown>[] = [];
+  return {
+    store,
+    snapshots,
+    models<M extends { readonly id: string }>(name: string, revive: Revive<M>) {
+      const repository = mongo.createMongoModelRepository<M>({
+        ...connection,
+        collection: name,
+        decode: (text) => revive(JSON.parse(text)),
+      });
+      opened.push(repository as ModelRepository<unknown>);
+      return repository;
+    },
+    async close() {
+      for (const repository of opened) await repository.close();
+      await snapshots.close();
+      await store.close();
+      await client.close();
     },
   };
 }

@@ -23,7 +23,7 @@ export interface ShopOptions {
   readonly handlers?: boolean | undefined;
   /** Run the projections and answer read requests (the read side). Default true. */
   readonly projections?: boolean | undefined;
-  /** Commands of one name this process runs at once. Default 8. */
+  /** Commands of one name this process runs at once. Default 16 (the scenario keeps 16 in flight). */
   readonly concurrency?: number | undefined;
   /** Debounce of the projections' schedules, in milliseconds. Default 25. */
   readonly debounce?: number | undefined;

@@ -31,7 +31,11 @@ export function captureOutput() {
 export function shopScenarioSuite(
   label: string,
   config: () => ShopConfig,
-  teardown?: (config: ShopConfig) => Promise<void>,
+  options: {
+    /** Orders the scenario places (slow test servers get fewer). Default 80. */
+    readonly orders?: number;
+    readonly teardown?: (config: ShopConfig) => Promise<void>;
+  } = {},
 ): void {
   describe(label, () => {
     let shop: Shop;
@@ -41,11 +45,14 @@ export function shopScenarioSuite(
 
     beforeAll(async () => {
       shop = await createShop(shopConfig, { onError: (error) => errors.push(error) });
-      result = await runScenario(shop, { orders: 80, output: captureOutput().output });
-    }, 90_000);
+      result = await runScenario(shop, {
+        orders: options.orders ?? 80,
+        output: captureOutput().output,
+      });
+    }, 180_000);
     afterAll(async () => {
       await shop?.close();
-      await teardown?.(shopConfig);
+      await options.teardown?.(shopConfig);
     });
 
     it('stores an event per placed and per cancelled order', () => {

@@ -30,7 +30,7 @@ export interface HandlerDependencies {
   readonly orders: TypedRepository<Order>;
   /** E-mail → customer id, to refuse an address that is taken. */
   readonly customerLookup: Lookup;
-  /** Commands one process runs at once, per command name. Default 8. */
+  /** Commands one process runs at once, per command name. Default 16. */
   readonly concurrency?: number | undefined;
   /** Failures of asynchronous dispatches. */
   readonly onError?: ((error: unknown) => void) | undefined;
@@ -65,7 +65,7 @@ export async function registerCommandHandlers(
   deps: HandlerDependencies,
 ): Promise<CommandHandlers> {
   const { products, customers, orders, customerLookup } = deps;
-  const options: HandleOptions = { concurrency: deps.concurrency ?? 8, onError: deps.onError };
+  const options: HandleOptions = { concurrency: deps.concurrency ?? 16, onError: deps.onError };
   const counts: Record<string, { succeeded: number; failed: number }> = {};
   const counting = countingBus(bus, counts);
   const emailFree = async (
