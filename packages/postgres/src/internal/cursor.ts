@@ -1,0 +1,167 @@
+import type { Codec } from '@goes/codec';
+import type { Event } from '@goes/event';
+import type { PoolClient } from 'pg';
+import Cursor from 'pg-cursor';
+import { fromDriverError, isConnectionFailure } from './driver-errors.js';
+import { decodeRow, type EventRow, RAW_TYPES } from './rows.js';
+import type { SqlStatement } from './query-sql.js';
+
+const DONE: IteratorResult<Event> = { done: true, value: undefined };
+
+/** What an {@link EventCursor} needs from the store. */
+export interface CursorContext {
+  /** A pooled connection (the store is set up first); rejects with the abort reason on abort. */
+  readonly acquire: (signal: AbortSignal | undefined) => Promise<PoolClient>;
+  readonly codec: Codec;
+  /** Rows per round trip. */
+  readonly batchSize: number;
+}
+
+/**
+ * Streams the result of one SELECT through a server-side cursor (a portal read `batchSize` rows
+ * at a time), so memory stays bounded whatever the result size. The connection is taken on the
+ * first `next()` and goes back to the pool as soon as the last batch arrived, on `return()`
+ * (`break`), on an error, or on abort. Rows are decoded one by one as they are handed out.
+ */
+export class EventCursor implements AsyncIterator<Event> {
+  readonly #context: CursorContext;
+  readonly #statement: SqlStatement;
+  readonly #signal: AbortSignal | undefined;
+  #client: PoolClient | undefined;
+  #cursor: Cursor<EventRow> | undefined;
+  #rows: EventRow[] = [];
+  #index = 0;
+  #exhausted = false;
+  #done = false;
+  /** The read failed: the connection's protocol state is unknown, so it is not reused. */
+  #broken = false;
+  /** The read in flight, if any: closing waits for it before touching the connection. */
+  #reading: Promise<unknown> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(context: CursorContext, statement: SqlStatement, signal: AbortSignal | undefined) {
+    this.#context = context;
+    this.#statement = statement;
+    this.#signal = signal;
+  }
+
+  next(): Promise<IteratorResult<Event>> {
+    if (this.#done) return Promise.resolve(DONE);
+    if (this.#signal?.aborted) return this.#fail(this.#signal.reason);
+    if (this.#index < this.#rows.length) {
+      const row = this.#rows[this.#index] as EventRow;
+      this.#rows[this.#index++] = EMPTY_ROW; // let the decoded row's text be collected early
+      try {
+        return Promise.resolve({ done: false, value: decodeRow(row, this.#context.codec) });
+      } catch (error) {
+        return this.#fail(error);
+      }
+    }
+    if (this.#exhausted) {
+      this.#finish();
+      return Promise.resolve(DONE);
+    }
+    return this.#fetch().then(
+      () => this.next(),
+      (error: unknown) => this.#fail(error),
+    );
+  }
+
+  return(): Promise<IteratorResult<Event>> {
+    this.#finish();
+    return Promise.resolve(DONE);
+  }
+
+  /** Reads the next batch; rejects at once on abort (the read itself completes in the background). */
+  #fetch(): Promise<void> {
+    const read = this.#read();
+    this.#reading = read.catch(() => {});
+    const signal = this.#signal;
+    if (!signal) return read;
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      read.then(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  async #read(): Promise<void> {
+    const { batchSize } = this.#context;
+    if (!this.#cursor) {
+      this.#client = await this.#context.acquire(this.#signal);
+      if (this.#done) return; // closed while the connection was on its way: #finish releases it
+      const { text, values } = this.#statement;
+      this.#cursor = this.#client.query(
+        new Cursor<EventRow>(text, values, { rowMode: 'array', types: RAW_TYPES }),
+      );
+    }
+    let rows: EventRow[];
+    try {
+      rows = await this.#cursor.read(batchSize);
+    } catch (error) {
+      this.#broken = true;
+      throw fromDriverError(error, 'read events');
+    }
+    this.#rows = rows;
+    this.#index = 0;
+    if (rows.length < batchSize) {
+      // The portal is complete: give the connection back before the consumer works through
+      // the last batch.
+      this.#exhausted = true;
+      this.#release(undefined);
+    }
+  }
+
+  #fail(error: unknown): Promise<IteratorResult<Event>> {
+    this.#finish(error);
+    return Promise.reject(error);
+  }
+
+  /** Ends the iteration and closes the cursor once no read is in flight. */
+  #finish(error?: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#rows = [];
+    this.#closing = (this.#reading ?? Promise.resolve()).then(() => this.#close(error));
+  }
+
+  async #close(error: unknown): Promise<void> {
+    if (this.#broken || isConnectionFailure(error)) {
+      this.#release(true);
+      return;
+    }
+    const cursor = this.#cursor;
+    if (cursor && !this.#exhausted) {
+      try {
+        await cursor.close();
+      } catch {
+        this.#release(true);
+        return;
+      }
+    }
+    this.#release(undefined);
+  }
+
+  /** Returns the connection to the pool, or destroys it (`destroy`) when it may be unusable. */
+  #release(destroy: true | undefined): void {
+    const client = this.#client;
+    this.#client = undefined;
+    client?.release(destroy);
+  }
+
+  /** Settles when the connection is back in the pool (for tests and `close()`). */
+  get closed(): Promise<void> {
+    return this.#closing ?? Promise.resolve();
+  }
+}
+
+const EMPTY_ROW: EventRow = [];

@@ -1,0 +1,197 @@
+import type { EventQuery, SortOption, TimeConstraints, VersionConstraints } from '@goes/event';
+import { isStorableText, MAX_INT64, MIN_INT64 } from './batch.js';
+import type { TableNames } from './names.js';
+import { EVENT_COLUMNS } from './statements.js';
+
+/** SQL text with its parameters. */
+export interface SqlStatement {
+  readonly text: string;
+  readonly values: unknown[];
+}
+
+/** Exact aggregate refs up to this many become `OR`ed equalities (index friendly), more an unnest. */
+const MAX_INLINE_REFS = 16;
+
+/** Collects parameters and hands out their `$n::type` placeholders. */
+class Params {
+  readonly values: unknown[] = [];
+
+  add(value: unknown, type: string): string {
+    this.values.push(value);
+    return `$${this.values.length}::${type}`;
+  }
+}
+
+const FALSE = 'false';
+
+/** `column = $n` for one value, `column = ANY($n)` for several. */
+function inList(column: string, values: readonly unknown[], type: string, p: Params): string {
+  if (values.length === 1) return `${column} = ${p.add(values[0], type)}`;
+  return `${column} = ANY(${p.add(values, `${type}[]`)})`;
+}
+
+/**
+ * Strings no stored event can hold (NUL, lone surrogates) are dropped: they cannot match, and
+ * sending them would make PostgreSQL fail the query instead of answering "nothing".
+ */
+function textList(column: string, values: readonly string[], p: Params): string {
+  const storable = [...new Set(values.filter(isStorableText))];
+  return storable.length === 0 ? FALSE : inList(column, storable, 'text', p);
+}
+
+function or(parts: readonly string[]): string {
+  if (parts.length === 0) return FALSE;
+  return parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`;
+}
+
+const inInt64 = (t: bigint): boolean => t >= MIN_INT64 && t <= MAX_INT64;
+const clamp = (t: bigint): bigint => (t < MIN_INT64 ? MIN_INT64 : t > MAX_INT64 ? MAX_INT64 : t);
+
+/** Time constraints; bounds outside `bigint` are clamped (every stored time is inside). */
+function timeConditions(c: TimeConstraints, p: Params, where: string[]): void {
+  if (c.exact && c.exact.length > 0) {
+    const exact = [...new Set(c.exact.filter(inInt64))].map(String);
+    where.push(exact.length === 0 ? FALSE : inList('time', exact, 'bigint', p));
+  }
+  if (c.ranges && c.ranges.length > 0) {
+    const ranges = c.ranges
+      .filter(([from, to]) => from <= MAX_INT64 && to >= MIN_INT64)
+      .map(
+        ([from, to]) =>
+          `(time >= ${p.add(String(clamp(from)), 'bigint')} AND time <= ${p.add(String(clamp(to)), 'bigint')})`,
+      );
+    where.push(or(ranges));
+  }
+  if (c.min !== undefined) {
+    if (c.min > MAX_INT64) where.push(FALSE);
+    else if (c.min > MIN_INT64) where.push(`time >= ${p.add(String(c.min), 'bigint')}`);
+  }
+  if (c.max !== undefined) {
+    if (c.max < MIN_INT64) where.push(FALSE);
+    else if (c.max < MAX_INT64) where.push(`time <= ${p.add(String(c.max), 'bigint')}`);
+  }
+}
+
+/**
+ * Version constraints. Stored versions are NULL for version 0 (see the schema), so every
+ * condition that can hold for 0 also accepts NULL; version constraints only match aggregate
+ * events, hence the `aggregate_id IS NOT NULL`.
+ */
+function versionConditions(c: VersionConstraints, p: Params, where: string[]): void {
+  const parts: string[] = [];
+  if (c.exact && c.exact.length > 0) {
+    const exact = [...new Set(c.exact)];
+    const positive = exact.filter((v) => v > 0);
+    const alternatives: string[] = [];
+    if (exact.includes(0)) alternatives.push('aggregate_version IS NULL');
+    if (positive.length > 0) alternatives.push(inList('aggregate_version', positive, 'bigint', p));
+    parts.push(or(alternatives));
+  }
+  if (c.ranges && c.ranges.length > 0) {
+    parts.push(
+      or(
+        c.ranges.map(([from, to]) =>
+          from === 0
+            ? `(aggregate_version IS NULL OR aggregate_version <= ${p.add(to, 'bigint')})`
+            : `(aggregate_version >= ${p.add(from, 'bigint')} AND aggregate_version <= ${p.add(to, 'bigint')})`,
+        ),
+      ),
+    );
+  }
+  if (c.min && c.min.length > 0) {
+    const lowest = Math.min(...c.min);
+    if (lowest > 0) parts.push(`aggregate_version >= ${p.add(lowest, 'bigint')}`);
+  }
+  if (c.max && c.max.length > 0) {
+    const highest = Math.max(...c.max);
+    parts.push(`(aggregate_version IS NULL OR aggregate_version <= ${p.add(highest, 'bigint')})`);
+  }
+  const present =
+    (c.exact?.length ?? 0) + (c.ranges?.length ?? 0) + (c.min?.length ?? 0) + (c.max?.length ?? 0);
+  if (present > 0) where.push('aggregate_id IS NOT NULL', ...parts);
+}
+
+function aggregateConditions(
+  filters: NonNullable<EventQuery['aggregates']>,
+  p: Params,
+  where: string[],
+): void {
+  const anyId = new Set<string>();
+  const exact = new Map<string, { name: string; id: string }>();
+  for (const filter of filters) {
+    if (!isStorableText(filter.name)) continue;
+    if (filter.id === undefined) anyId.add(filter.name);
+    else exact.set(`${filter.name}\u0000${filter.id}`, { name: filter.name, id: filter.id });
+  }
+  const alternatives: string[] = [];
+  if (anyId.size > 0) alternatives.push(inList('aggregate_name', [...anyId], 'text', p));
+  const refs = [...exact.values()].filter((ref) => !anyId.has(ref.name));
+  if (refs.length > MAX_INLINE_REFS) {
+    alternatives.push(
+      `(aggregate_id, aggregate_name) IN (SELECT * FROM unnest(${p.add(
+        refs.map((r) => r.id),
+        'uuid[]',
+      )}, ${p.add(
+        refs.map((r) => r.name),
+        'text[]',
+      )}))`,
+    );
+  } else {
+    for (const ref of refs) {
+      alternatives.push(
+        `(aggregate_id = ${p.add(ref.id, 'uuid')} AND aggregate_name = ${p.add(ref.name, 'text')})`,
+      );
+    }
+  }
+  where.push(or(alternatives));
+}
+
+/**
+ * The ORDER BY of a sort: events without an aggregate sort as if name and id were "" and the
+ * version 0 (NULLs first ascending, last descending; no stored version is 0, see the schema),
+ * and remaining ties are broken by position, exactly like `eventComparator`.
+ */
+function orderBy(sort: readonly SortOption[] | undefined): string {
+  const keys: string[] = [];
+  for (const { by, dir } of sort ?? []) {
+    const direction = dir === 'desc' ? 'DESC' : 'ASC';
+    const nulls = dir === 'desc' ? 'NULLS LAST' : 'NULLS FIRST';
+    if (by === 'position') {
+      keys.push(`position ${direction}`);
+      return keys.join(', ');
+    }
+    if (by === 'time') keys.push(`time ${direction}`);
+    else if (by === 'aggregateName') keys.push(`aggregate_name ${direction} ${nulls}`);
+    else if (by === 'aggregateId') keys.push(`aggregate_id ${direction} ${nulls}`);
+    else keys.push(`aggregate_version ${direction} ${nulls}`);
+  }
+  keys.push('position ASC');
+  return keys.join(', ');
+}
+
+/**
+ * Translates a validated {@link EventQuery} into one SELECT whose result is exactly what
+ * `matches()` selects, in the order `eventComparator` gives (position order without a sort).
+ */
+export function querySql(q: EventQuery, names: TableNames): SqlStatement {
+  const p = new Params();
+  const where: string[] = [];
+  if (q.names && q.names.length > 0) where.push(textList('name', q.names, p));
+  if (q.ids && q.ids.length > 0) where.push(inList('id', [...new Set(q.ids)], 'uuid', p));
+  if (q.times) timeConditions(q.times, p, where);
+  if (q.aggregateNames && q.aggregateNames.length > 0)
+    where.push(textList('aggregate_name', q.aggregateNames, p));
+  if (q.aggregateIds && q.aggregateIds.length > 0)
+    where.push(inList('aggregate_id', [...new Set(q.aggregateIds)], 'uuid', p));
+  if (q.aggregateVersions) versionConditions(q.aggregateVersions, p, where);
+  if (q.aggregates && q.aggregates.length > 0) aggregateConditions(q.aggregates, p, where);
+  if (q.positions?.min !== undefined) where.push(`position >= ${p.add(q.positions.min, 'bigint')}`);
+  if (q.positions?.max !== undefined) where.push(`position <= ${p.add(q.positions.max, 'bigint')}`);
+  const select = `SELECT ${EVENT_COLUMNS} FROM ${names.events}`;
+  const order = `ORDER BY ${orderBy(q.sort)}`;
+  // A category that can match nothing makes the whole query match nothing; its parameters
+  // are dropped with the conditions (PostgreSQL refuses parameters the text does not use).
+  if (where.includes(FALSE)) return { text: `${select} WHERE false ${order}`, values: [] };
+  const filter = where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '';
+  return { text: `${select}${filter} ${order}`, values: p.values };
+}

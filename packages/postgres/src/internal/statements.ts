@@ -1,0 +1,90 @@
+import type { TableNames } from './names.js';
+
+/** The columns every read selects, in the order {@link decodeRow} expects them. */
+export const EVENT_COLUMNS =
+  'position, id, name, time, aggregate_name, aggregate_id, aggregate_version, data';
+
+/**
+ * The append statement: ONE round trip per batch, whatever its size, and atomic because it is a
+ * single statement. Parameters: $1..$7 the column arrays of the batch, $8 the batch size, and
+ * (with notifications) $9 the channel.
+ *
+ * 1. `input` unnests the arrays (with their order as `n`).
+ * 2. `conflict` finds the first aggregate of the batch whose stored version is not the one the
+ *    batch continues from (first version − 1), reading the version from the unique index.
+ * 3. `counter` takes the next positions by updating the one-row counter, but only when there is
+ *    no conflict. The row lock it takes is held until the statement's transaction commits, so
+ *    appends commit in the order of their positions: a reader of `position > p` can never miss
+ *    an event that commits later with a lower position (there is none).
+ * 4. `inserted` writes the rows only if `counter` produced a row (the join), so a conflict stores
+ *    nothing. A concurrent writer that slips in between the check and the insert makes the
+ *    unique index on (aggregate_id, aggregate_name, aggregate_version) fail the statement.
+ * 5. The result is the last position of the batch, or the conflicting aggregate.
+ */
+export function insertSql(names: TableNames, notify: boolean): string {
+  return `WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::uuid[], $6::integer[], $7::text[])
+    WITH ORDINALITY AS i(id, name, time, aggregate_name, aggregate_id, aggregate_version, data, n)
+), firsts AS (
+  SELECT aggregate_id, aggregate_name, min(aggregate_version) AS first
+  FROM input WHERE aggregate_version > 0 GROUP BY aggregate_id, aggregate_name
+), conflict AS (
+  SELECT f.aggregate_name, f.aggregate_id, f.first, s.current
+  FROM firsts f CROSS JOIN LATERAL (
+    SELECT coalesce(max(e.aggregate_version), 0) AS current FROM ${names.events} e
+    WHERE e.aggregate_id = f.aggregate_id AND e.aggregate_name = f.aggregate_name
+  ) s
+  WHERE s.current <> f.first - 1
+  LIMIT 1
+), counter AS (
+  UPDATE ${names.counter} SET last = last + $8::bigint
+  WHERE NOT EXISTS (SELECT FROM conflict) RETURNING last
+), inserted AS (
+  INSERT INTO ${names.events} (position, id, name, time, aggregate_name, aggregate_id, aggregate_version, data)
+  SELECT c.last - $8::bigint + i.n, i.id, i.name, i.time, i.aggregate_name, i.aggregate_id,
+    nullif(i.aggregate_version, 0), i.data::jsonb
+  FROM input i CROSS JOIN counter c
+)
+SELECT (SELECT last FROM counter) AS last, x.aggregate_name, x.aggregate_id, x.first, x.current${
+    notify ? ',\n  (SELECT pg_notify($9, last::text) FROM counter) AS notified' : ''
+  }
+FROM (SELECT) AS one LEFT JOIN conflict x ON true`;
+}
+
+/** The stored version of each given aggregate (0 when it has none), in a fresh snapshot. */
+export function currentVersionsSql(names: TableNames): string {
+  return `SELECT a.n, coalesce(max(e.aggregate_version), 0) AS current
+FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS a(aggregate_id, aggregate_name, n)
+LEFT JOIN ${names.events} e ON e.aggregate_id = a.aggregate_id AND e.aggregate_name = a.aggregate_name
+GROUP BY a.n ORDER BY a.n`;
+}
+
+/** One event by id. */
+export function findSql(names: TableNames): string {
+  return `SELECT ${EVENT_COLUMNS} FROM ${names.events} WHERE id = $1::uuid`;
+}
+
+/** Deletes events by id in one statement (atomic); unknown ids match nothing. */
+export function deleteSql(names: TableNames): string {
+  return `DELETE FROM ${names.events} WHERE id = ANY($1::uuid[])`;
+}
+
+/** The highest position handed out so far (0 for an empty store). */
+export function lastPositionSql(names: TableNames): string {
+  return `SELECT last FROM ${names.counter}`;
+}
+
+/**
+ * The next page of the feed: events after a position, in position order, each row followed by
+ * the counter's last position as of the same snapshot (one row of NULL event columns when the
+ * page is empty). Every position up to that horizon is visible in the snapshot, so a page that is
+ * not full lets the feed move on to the horizon and not scan the same non-matching rows again.
+ */
+export function feedSql(names: TableNames, filtered: boolean): string {
+  return `SELECT p.*, c.last FROM (
+  SELECT ${EVENT_COLUMNS} FROM ${names.events}
+  WHERE position > $1::bigint${filtered ? ' AND name = ANY($3::text[])' : ''}
+  ORDER BY position LIMIT $2::integer
+) p RIGHT JOIN ${names.counter} c ON true
+ORDER BY p.position`;
+}

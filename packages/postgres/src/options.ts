@@ -1,0 +1,49 @@
+import type { Codec } from '@goes/codec';
+import type { Pool } from 'pg';
+
+/**
+ * Options of {@link createPostgresEventStore}. Give either `pool` (your `pg.Pool`, which the
+ * store uses but never ends) or `connectionString` (the store opens and closes its own pool).
+ *
+ * @example
+ * ```ts
+ * const store = createPostgresEventStore({
+ *   connectionString: process.env.DATABASE_URL,
+ *   codec: events,
+ *   schema: 'shop',
+ *   table: 'events',
+ * });
+ * ```
+ */
+export interface PostgresEventStoreOptions {
+  /** A pool to use. The store never ends it; `close()` leaves it open. */
+  readonly pool?: Pool | undefined;
+  /** A connection string for a pool the store opens (lazily) and ends on `close()`. */
+  readonly connectionString?: string | undefined;
+  /** Size of the store's own pool (with `connectionString`). Default 10. */
+  readonly poolSize?: number | undefined;
+  /**
+   * Encodes and decodes event data. It must produce JSON text: data is stored as `jsonb`.
+   * Default: a plain JSON registry.
+   */
+  readonly codec?: Codec | undefined;
+  /** The schema of the events table; created if missing. Default `goes`. */
+  readonly schema?: string | undefined;
+  /**
+   * The events table; created if missing, with `<table>_position` (the position counter) beside
+   * it. Lowercase letters, digits and underscores, at most 49 characters. Default `events`.
+   */
+  readonly table?: string | undefined;
+  /**
+   * Send a `NOTIFY` with every append, so feeds in other processes wake at once (otherwise they
+   * find new events when they poll). Costs a little per append. Default true.
+   */
+  readonly notify?: boolean | undefined;
+  /** Rows fetched per round trip by `query` (the cursor batch). Default 1,000. */
+  readonly queryBatchSize?: number | undefined;
+  /**
+   * Non-fatal errors of background work (the LISTEN connection of feeds failing and being
+   * reconnected). Default: ignored.
+   */
+  readonly onError?: ((error: unknown) => void) | undefined;
+}
