@@ -31,6 +31,7 @@ import {
   deleteSql,
   feedSql,
   findSql,
+  insertOneSql,
   insertSql,
   lastPositionSql,
 } from './internal/statements.js';
@@ -153,6 +154,7 @@ class PgEventStore implements PostgresEventStore {
   /** SQL texts; the names are prepared-statement names (parsed once per connection). */
   readonly #sql: {
     readonly insert: { readonly name: string; readonly text: string };
+    readonly insertOne: { readonly name: string; readonly text: string };
     readonly find: { readonly name: string; readonly text: string };
     readonly delete: { readonly name: string; readonly text: string };
     readonly feed: { readonly name: string; readonly text: string };
@@ -209,6 +211,10 @@ class PgEventStore implements PostgresEventStore {
         name: `${tag}_insert${this.#notify ? '_notify' : ''}`,
         text: insertSql(this.#names, this.#notify),
       },
+      insertOne: {
+        name: `${tag}_insert_one${this.#notify ? '_notify' : ''}`,
+        text: insertOneSql(this.#names, this.#notify),
+      },
       find: { name: `${tag}_find`, text: findSql(this.#names) },
       delete: { name: `${tag}_delete`, text: deleteSql(this.#names) },
       feed: { name: `${tag}_feed`, text: feedSql(this.#names, false) },
@@ -230,16 +236,27 @@ class PgEventStore implements PostgresEventStore {
     if (!Array.isArray(events)) throw new InvalidEventError('insert expects an array of events');
     if (events.length === 0) return [];
     const batch = encodeBatch(events, this.#codec);
-    const values: unknown[] = [
-      batch.ids,
-      batch.names,
-      batch.times,
-      batch.aggregateNames,
-      batch.aggregateIds,
-      batch.versions,
-      batch.data,
-      events.length,
-    ];
+    const one = events.length === 1;
+    const values: unknown[] = one
+      ? [
+          batch.ids[0],
+          batch.names[0],
+          batch.times[0],
+          batch.aggregateNames[0],
+          batch.aggregateIds[0],
+          batch.versions[0],
+          batch.data[0],
+        ]
+      : [
+          batch.ids,
+          batch.names,
+          batch.times,
+          batch.aggregateNames,
+          batch.aggregateIds,
+          batch.versions,
+          batch.data,
+          events.length,
+        ];
     if (this.#notify) values.push(this.#names.channel);
     const client = await this.#acquire(options.signal);
     let row: EventRow;
@@ -247,7 +264,7 @@ class PgEventStore implements PostgresEventStore {
       // The last moment an abort can stop the append: once sent, it completes or fails whole.
       options.signal?.throwIfAborted();
       const result = await client.query<EventRow>({
-        ...this.#sql.insert,
+        ...(one ? this.#sql.insertOne : this.#sql.insert),
         values,
         rowMode: 'array' as const,
         types: RAW_TYPES,
@@ -258,17 +275,8 @@ class PgEventStore implements PostgresEventStore {
       throw await this.#insertError(error, batch);
     }
     client.release();
-    const [last, conflictName, conflictId, first, current] = row;
-    if (last === null || last === undefined) {
-      if (conflictName === null || conflictName === undefined) {
-        throw new PostgresStoreError(
-          `@goes/postgres: the position counter ${this.#names.counter} has no row; run ready() again or restore it`,
-          undefined,
-        );
-      }
-      const ref: AggregateRef = { name: conflictName, id: conflictId as string };
-      throw new VersionConflictError(ref, Number(first) - 1, Number(current));
-    }
+    const last = row[0];
+    if (last === null || last === undefined) throw this.#conflict(row, batch, one);
     this.#hub.wake();
     const firstPosition = Number(last) - events.length + 1;
     return events.map((event, i) => stored(event, firstPosition + i));
@@ -463,6 +471,23 @@ class PgEventStore implements PostgresEventStore {
     const horizon = Number(rows[0]?.[8] ?? 0);
     const events = rows[0]?.[0] === null ? [] : rows;
     return { rows: events, horizon };
+  }
+
+  /** The error of an append that stored nothing without failing: a version conflict. */
+  #conflict(row: EventRow, batch: EncodedBatch, one: boolean): Error {
+    if (one) {
+      const aggregate = batch.aggregates[0];
+      if (aggregate && row[1] !== null && row[1] !== undefined) {
+        return new VersionConflictError(aggregate.ref, aggregate.first - 1, Number(row[1]));
+      }
+    } else if (row[1] !== null && row[1] !== undefined) {
+      const ref: AggregateRef = { name: row[1], id: row[2] as string };
+      return new VersionConflictError(ref, Number(row[3]) - 1, Number(row[4]));
+    }
+    return new PostgresStoreError(
+      `@goes/postgres: the position counter ${this.#names.counter} has no row; call ready() again or restore it`,
+      undefined,
+    );
   }
 
   /** Maps a failed append to the goes error it means. */

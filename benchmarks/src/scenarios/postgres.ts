@@ -1,0 +1,263 @@
+/**
+ * PostgreSQL event store scenarios (issue 6). Each framework figure runs beside the raw `pg`
+ * twin doing the same work on the same table in the same run: the store's own table (name and
+ * time index, unique aggregate index), in a schema made for the scenario and dropped after it.
+ * Raw rows get negative positions so they never collide with the store's counter.
+ */
+import { randomBytes } from 'node:crypto';
+import { createEvent, type Event, query, uuidv7 } from '@goes/event';
+import { createPostgresEventStore, type PostgresEventStore } from '@goes/postgres';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { measure, type Scenario } from '../harness.js';
+
+const url = process.env.GOES_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const COLUMNS = 'position, id, name, time, aggregate_name, aggregate_id, aggregate_version, data';
+
+/** ~200 B of order data, like perf.md's payload. */
+function orderData(seq: number) {
+  return {
+    orderId: uuidv7(),
+    customer: { id: uuidv7(), tier: 'gold' },
+    items: [
+      { sku: 'A-1001', qty: 2, cents: 1299 },
+      { sku: 'B-2002', qty: 1, cents: 4999 },
+    ],
+    currency: 'EUR',
+    seq,
+  };
+}
+
+/** `count` events: aggregates of `perAggregate` events each, versions 1..perAggregate. */
+function makeEvents(count: number, perAggregate: number, names: readonly string[]): Event[] {
+  const events: Event[] = [];
+  let id = uuidv7();
+  for (let i = 0; i < count; i++) {
+    if (i % perAggregate === 0) id = uuidv7();
+    events.push(
+      createEvent(names[i % names.length] as string, orderData(i), {
+        aggregate: { name: 'order', id, version: (i % perAggregate) + 1 },
+      }),
+    );
+  }
+  return events;
+}
+
+/** The row values of an event for a raw INSERT, with a raw (negative) position. */
+function rowOf(event: Event, position: number): unknown[] {
+  const a = event.aggregate;
+  return [
+    position,
+    event.id,
+    event.name,
+    event.time.toString(),
+    a?.name ?? null,
+    a?.id ?? null,
+    a && a.version > 0 ? a.version : null,
+    JSON.stringify(event.data),
+  ];
+}
+
+/** One benchmark schema: the store on it, a raw client, and a raw position counter. */
+class Bench {
+  readonly schema = `goes_bench_${randomBytes(4).toString('hex')}`;
+  readonly table = `"${this.schema}"."events"`;
+  readonly pool = new pg.Pool({ connectionString: url, max: 2 });
+  readonly raw = new pg.Client({ connectionString: url });
+  store!: PostgresEventStore;
+  #rawPosition = 0;
+
+  async open(notify = true): Promise<void> {
+    this.pool.on('error', () => {});
+    this.store = createPostgresEventStore({ pool: this.pool, schema: this.schema, notify });
+    await this.store.ready();
+    await this.raw.connect();
+  }
+
+  nextRawPosition(): number {
+    this.#rawPosition -= 1;
+    return this.#rawPosition;
+  }
+
+  /** Flushes dirty pages before a write repetition, outside the measured part (perf.md §3.1). */
+  async checkpoint(): Promise<void> {
+    await this.raw.query('CHECKPOINT');
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+    await this.pool.end();
+    await this.raw.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
+    await this.raw.end();
+  }
+}
+
+const BATCHES = 100;
+const BATCH = 100;
+const SINGLES = 1_000;
+const QUERY_ROWS = 140_000;
+const NAMES = ['order.placed', 'order.paid', 'order.packed', 'order.shipped', 'order.delivered', 'order.invoiced', 'order.closed'];
+
+function valuesList(rows: number, columns: number): string {
+  const groups: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const params: string[] = [];
+    for (let c = 1; c <= columns; c++) params.push(`$${r * columns + c}`);
+    groups.push(`(${params.join(', ')})`);
+  }
+  return groups.join(', ');
+}
+
+const batched = new Bench();
+const single = new Bench();
+const naive = new Bench();
+const reads = new Bench();
+
+export const scenarios: Scenario[] = [
+  {
+    id: 'PG-A2',
+    backend: 'postgres',
+    title: `append ${BATCHES} batches of ${BATCH} events (version-checked, one aggregate each) vs raw ${BATCH}-row INSERT`,
+    unit: 'events',
+    goal: '≥ 0.8',
+    requires: ['postgres'],
+    setup: () => batched.open(),
+    teardown: () => batched.close(),
+    async framework() {
+      const events = makeEvents(BATCHES * BATCH, BATCH, NAMES);
+      await batched.checkpoint();
+      return measure(events.length, async () => {
+        for (let i = 0; i < events.length; i += BATCH)
+          await batched.store.insert(events.slice(i, i + BATCH));
+      });
+    },
+    async raw() {
+      const events = makeEvents(BATCHES * BATCH, BATCH, NAMES);
+      const text = `INSERT INTO ${batched.table} (${COLUMNS}) VALUES ${valuesList(BATCH, 8)}`;
+      await batched.checkpoint();
+      return measure(events.length, async () => {
+        for (let i = 0; i < events.length; i += BATCH) {
+          const values = events
+            .slice(i, i + BATCH)
+            .flatMap((event) => rowOf(event, batched.nextRawPosition()));
+          await batched.raw.query({ name: 'raw_batch', text, values });
+        }
+      });
+    },
+  },
+  {
+    id: 'PG-A1',
+    backend: 'postgres',
+    title: `${SINGLES} single-event appends (version-checked) vs raw single-row autocommit INSERT`,
+    unit: 'events',
+    goal: '≥ 0.9',
+    requires: ['postgres'],
+    setup: () => single.open(),
+    teardown: () => single.close(),
+    async framework() {
+      const events = makeEvents(SINGLES, 10, NAMES);
+      await single.checkpoint();
+      return measure(events.length, async () => {
+        for (const event of events) await single.store.insert([event]);
+      });
+    },
+    async raw() {
+      const events = makeEvents(SINGLES, 10, NAMES);
+      const text = `INSERT INTO ${single.table} (${COLUMNS}) VALUES ${valuesList(1, 8)}`;
+      await single.checkpoint();
+      return measure(events.length, async () => {
+        for (const event of events)
+          await single.raw.query({
+            name: 'raw_single',
+            text,
+            values: rowOf(event, single.nextRawPosition()),
+          });
+      });
+    },
+  },
+  {
+    id: 'PG-A1n',
+    backend: 'postgres',
+    title: `${SINGLES} single-event appends (version-checked) vs raw BEGIN; SELECT max(version); INSERT; COMMIT`,
+    unit: 'events',
+    requires: ['postgres'],
+    setup: () => naive.open(),
+    teardown: () => naive.close(),
+    async framework() {
+      const events = makeEvents(SINGLES, 10, NAMES);
+      await naive.checkpoint();
+      return measure(events.length, async () => {
+        for (const event of events) await naive.store.insert([event]);
+      });
+    },
+    async raw() {
+      const events = makeEvents(SINGLES, 10, NAMES);
+      const insert = `INSERT INTO ${naive.table} (${COLUMNS}) VALUES ${valuesList(1, 8)}`;
+      const current = `SELECT coalesce(max(aggregate_version), 0) AS v FROM ${naive.table} WHERE aggregate_id = $1 AND aggregate_name = $2`;
+      await naive.checkpoint();
+      return measure(events.length, async () => {
+        for (const event of events) {
+          const a = event.aggregate as NonNullable<Event['aggregate']>;
+          await naive.raw.query('BEGIN');
+          const { rows } = await naive.raw.query({
+            name: 'raw_current',
+            text: current,
+            values: [a.id, a.name],
+          });
+          if (Number(rows[0].v) !== a.version - 1) throw new Error('unexpected version');
+          await naive.raw.query({
+            name: 'raw_single',
+            text: insert,
+            values: rowOf(event, naive.nextRawPosition()),
+          });
+          await naive.raw.query('COMMIT');
+        }
+      });
+    },
+  },
+  {
+    id: 'PG-Q2',
+    backend: 'postgres',
+    title: `query by name sorted by time (${QUERY_ROWS / NAMES.length} of ${QUERY_ROWS} events) vs raw pg-cursor`,
+    unit: 'events',
+    goal: '≥ 0.8',
+    requires: ['postgres'],
+    async setup() {
+      await reads.open();
+      const events = makeEvents(QUERY_ROWS, 100, NAMES);
+      for (let i = 0; i < events.length; i += 1_000)
+        await reads.store.insert(events.slice(i, i + 1_000));
+      await reads.raw.query(`VACUUM ANALYZE ${reads.table}`);
+    },
+    teardown: () => reads.close(),
+    async framework() {
+      let n = 0;
+      const m = await measure(QUERY_ROWS / NAMES.length, async () => {
+        for await (const event of reads.store.query(query().name('order.paid').sortByTime())) {
+          if (event.position !== undefined) n++;
+        }
+      });
+      if (n !== QUERY_ROWS / NAMES.length) throw new Error(`expected ${QUERY_ROWS / NAMES.length}, got ${n}`);
+      return m;
+    },
+    async raw() {
+      let n = 0;
+      const m = await measure(QUERY_ROWS / NAMES.length, async () => {
+        const cursor = reads.raw.query(
+          new Cursor(
+            `SELECT ${COLUMNS} FROM ${reads.table} WHERE name = $1 ORDER BY time, position`,
+            ['order.paid'],
+          ),
+        );
+        for (;;) {
+          const rows = await cursor.read(1_000);
+          for (const row of rows) if (row.position !== undefined) n++;
+          if (rows.length < 1_000) break;
+        }
+        await cursor.close();
+      });
+      if (n !== QUERY_ROWS / NAMES.length) throw new Error(`expected ${QUERY_ROWS / NAMES.length}, got ${n}`);
+      return m;
+    },
+  },
+];
