@@ -96,7 +96,15 @@ const BATCHES = 100;
 const BATCH = 100;
 const SINGLES = 1_000;
 const QUERY_ROWS = 140_000;
-const NAMES = ['order.placed', 'order.paid', 'order.packed', 'order.shipped', 'order.delivered', 'order.invoiced', 'order.closed'];
+const NAMES = [
+  'order.placed',
+  'order.paid',
+  'order.packed',
+  'order.shipped',
+  'order.delivered',
+  'order.invoiced',
+  'order.closed',
+];
 
 function valuesList(rows: number, columns: number): string {
   const groups: string[] = [];
@@ -237,7 +245,8 @@ export const scenarios: Scenario[] = [
           if (event.position !== undefined) n++;
         }
       });
-      if (n !== QUERY_ROWS / NAMES.length) throw new Error(`expected ${QUERY_ROWS / NAMES.length}, got ${n}`);
+      if (n !== QUERY_ROWS / NAMES.length)
+        throw new Error(`expected ${QUERY_ROWS / NAMES.length}, got ${n}`);
       return m;
     },
     async raw() {
@@ -256,7 +265,8 @@ export const scenarios: Scenario[] = [
         }
         await cursor.close();
       });
-      if (n !== QUERY_ROWS / NAMES.length) throw new Error(`expected ${QUERY_ROWS / NAMES.length}, got ${n}`);
+      if (n !== QUERY_ROWS / NAMES.length)
+        throw new Error(`expected ${QUERY_ROWS / NAMES.length}, got ${n}`);
       return m;
     },
   },

@@ -33,8 +33,9 @@ export interface FeedOptions extends SignalOptions {
 /**
  * A store feed: every event after a position, in position order, exactly once, then waiting for
  * new ones, for as long as it is iterated. It reads in batches on demand (memory stays bounded,
- * a slow consumer simply reads later) and ends when closed, when its signal aborts (the iteration
- * rejects with the reason), or when the store closes.
+ * a slow consumer simply reads later) and ends when closed, when the consumer leaves a
+ * `for await` loop (`break` closes the feed), when its signal aborts (the iteration rejects with
+ * the reason), or when the store closes. A feed has one consumer.
  *
  * @example
  * ```ts

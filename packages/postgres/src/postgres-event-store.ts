@@ -15,8 +15,8 @@ import {
   validateQuery,
 } from '@goes/event';
 import pg from 'pg';
-import type { EventFeed, FeedOptions } from './feed.js';
 import { PostgresStoreError } from './errors.js';
+import type { EventFeed, FeedOptions } from './feed.js';
 import { type EncodedBatch, encodeBatch } from './internal/batch.js';
 import { EventCursor } from './internal/cursor.js';
 import { fromDriverError, isConnectionFailure, sqlState } from './internal/driver-errors.js';
@@ -114,7 +114,10 @@ function connect(pool: pg.Pool, signal: AbortSignal | undefined): Promise<pg.Poo
   const connecting = pool.connect();
   if (!signal) return connecting;
   if (signal.aborted) {
-    connecting.then((client) => client.release(), () => {});
+    connecting.then(
+      (client) => client.release(),
+      () => {},
+    );
     return Promise.reject(signal.reason);
   }
   return new Promise((resolve, reject) => {
@@ -168,7 +171,9 @@ class PgEventStore implements PostgresEventStore {
 
   constructor(options: PostgresEventStoreOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError('@goes/postgres: options are required ({ pool } or { connectionString })');
+      throw new InvalidArgumentError(
+        '@goes/postgres: options are required ({ pool } or { connectionString })',
+      );
     }
     const { pool, connectionString } = options;
     if ((pool === undefined) === (connectionString === undefined)) {
@@ -176,7 +181,10 @@ class PgEventStore implements PostgresEventStore {
         '@goes/postgres: give exactly one of the options pool (a pg.Pool) and connectionString',
       );
     }
-    if (connectionString !== undefined && (typeof connectionString !== 'string' || connectionString === '')) {
+    if (
+      connectionString !== undefined &&
+      (typeof connectionString !== 'string' || connectionString === '')
+    ) {
       throw new InvalidArgumentError('@goes/postgres: connectionString must be a non-empty string');
     }
     this.schema = checkIdentifier('schema', options.schema ?? 'goes');
@@ -323,11 +331,7 @@ class PgEventStore implements PostgresEventStore {
     // Ids that are not UUIDs cannot be stored, so they are unknown: ignored, like other unknown ids.
     const ids = [...new Set(events.map((event) => event?.id).filter(isUuid))];
     if (ids.length === 0) return;
-    await this.#run(
-      'delete events',
-      { ...this.#sql.delete, values: [ids] },
-      options.signal,
-    );
+    await this.#run('delete events', { ...this.#sql.delete, values: [ids] }, options.signal);
   }
 
   feed(options: FeedOptions = {}): EventFeed {
@@ -397,7 +401,9 @@ class PgEventStore implements PostgresEventStore {
       }
       const onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
-      initializing.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      initializing
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener('abort', onAbort));
     });
   }
 

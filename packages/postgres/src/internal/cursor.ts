@@ -3,8 +3,8 @@ import type { Event } from '@goes/event';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import { fromDriverError, isConnectionFailure } from './driver-errors.js';
-import { decodeRow, type EventRow, RAW_TYPES } from './rows.js';
 import type { SqlStatement } from './query-sql.js';
+import { decodeRow, type EventRow, RAW_TYPES } from './rows.js';
 
 const DONE: IteratorResult<Event> = { done: true, value: undefined };
 

@@ -1,4 +1,5 @@
-import { ConnectionError, isGoesError } from '@goes/event';
+import { isCodecError } from '@goes/codec';
+import { ConnectionError, GoesError, isGoesError } from '@goes/event';
 import { PostgresStoreError } from '../errors.js';
 
 /** The fields of a `pg` DatabaseError (or a Node socket error) the store looks at. */
@@ -59,7 +60,8 @@ export function isConnectionFailure(error: unknown): boolean {
  * {@link PostgresStoreError} naming what the store was doing. goes errors pass through.
  */
 export function fromDriverError(error: unknown, doing: string): Error {
-  if (isGoesError(error)) return error;
+  // Not isGoesError(error): driver errors carry string codes too (SQLSTATEs, ECONNREFUSED).
+  if (error instanceof GoesError || isCodecError(error)) return error as Error;
   const message = (error as DriverError | null)?.message;
   const text = typeof message === 'string' ? message : String(error);
   const state = sqlState(error);

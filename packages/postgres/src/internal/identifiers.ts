@@ -22,7 +22,8 @@ export function checkIdentifier(kind: 'schema' | 'table', value: unknown): strin
       `@goes/postgres: ${kind} name ${JSON.stringify(value)} is not a safe SQL identifier: use lowercase letters, digits and underscores, starting with a letter or underscore`,
     );
   }
-  const limit = kind === 'table' ? MAX_IDENTIFIER_BYTES - LONGEST_TABLE_SUFFIX.length : MAX_IDENTIFIER_BYTES;
+  const limit =
+    kind === 'table' ? MAX_IDENTIFIER_BYTES - LONGEST_TABLE_SUFFIX.length : MAX_IDENTIFIER_BYTES;
   if (value.length > limit) {
     throw new InvalidArgumentError(
       `@goes/postgres: ${kind} name ${JSON.stringify(value)} is ${value.length} characters long; at most ${limit} are allowed`,

@@ -13,8 +13,8 @@ export interface TableNames {
   readonly events: string;
   /** `"schema"."table_position"`: the one-row position counter. */
   readonly counter: string;
-  /** Unquoted `schema.name` of each relation, for `to_regclass`. */
-  readonly regclass: {
+  /** The plain names of the relations in the schema, for catalog lookups. */
+  readonly relations: {
     readonly events: string;
     readonly counter: string;
     readonly indexes: readonly string[];
@@ -51,10 +51,16 @@ export function tableNames(schema: string, table: string): TableNames {
     table,
     events: `${quoteIdent(schema)}.${quoteIdent(table)}`,
     counter: `${quoteIdent(schema)}.${quoteIdent(`${table}_position`)}`,
-    regclass: {
-      events: `${quoteIdent(schema)}.${quoteIdent(table)}`,
-      counter: `${quoteIdent(schema)}.${quoteIdent(`${table}_position`)}`,
-      indexes: [constraints.primaryKey, constraints.id, constraints.aggregate, constraints.nameTime].map((name) => `${quoteIdent(schema)}.${quoteIdent(name)}`),
+    relations: {
+      events: table,
+      counter: `${table}_position`,
+      indexes: [
+        constraints.primaryKey,
+        constraints.id,
+        constraints.aggregate,
+        constraints.nameTime,
+        `${table}_position_pkey`,
+      ],
     },
     constraints,
     channel: `goes_${digest.subarray(0, 12).toString('hex')}`,

@@ -64,32 +64,40 @@ interface Inspection {
   readonly columns: ReadonlyMap<string, string> | undefined;
 }
 
+/**
+ * Looks the relations up in the catalog tables with one statement snapshot (not with
+ * `to_regclass`, whose catalog lookups may already see a table that another session created
+ * after the statement began, while the statement's own snapshot does not see its columns yet).
+ */
 async function inspect(client: PoolClient, names: TableNames): Promise<Inspection> {
-  const relations = [names.regclass.events, names.regclass.counter, ...names.regclass.indexes];
-  const { rows } = await client.query<{ present: boolean[]; columns: [string, string][] | null }>(
-    `SELECT array_agg(to_regclass(r) IS NOT NULL ORDER BY n) AS present,
+  const { relations } = names;
+  const wanted = [relations.events, relations.counter, ...relations.indexes];
+  const { rows } = await client.query<{ relname: string; columns: [string, string][] | null }>(
+    `SELECT c.relname,
        (SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid, a.atttypmod)))
           FROM pg_attribute a
-         WHERE a.attrelid = to_regclass($2) AND a.attnum > 0 AND NOT a.attisdropped) AS columns
-     FROM unnest($1::text[]) WITH ORDINALITY AS t(r, n)`,
-    [relations, names.regclass.events],
+         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = ANY($2::text[])`,
+    [names.schema, wanted],
   );
-  const row = rows[0];
-  const present = row?.present ?? [];
-  let complete = present.length === relations.length && present.every(Boolean);
+  const found = new Map(rows.map((row) => [row.relname, row.columns]));
+  let complete = wanted.every((name) => found.has(name));
   if (complete) {
     const counted = await client.query<{ rows: string }>(
       `SELECT count(*)::text AS rows FROM ${names.counter}`,
     );
     complete = counted.rows[0]?.rows === '1';
   }
-  const columns = row?.columns ? new Map(row.columns) : undefined;
-  return { complete, columns };
+  const columns = found.get(relations.events);
+  return { complete, columns: columns ? new Map(columns) : undefined };
 }
 
 function verify(names: TableNames, columns: ReadonlyMap<string, string> | undefined): void {
   if (!columns) {
-    throw new SchemaMismatchError(names.events, ['the table does not exist']);
+    throw new SchemaMismatchError(names.events, [
+      'the table is missing after it was created (was it dropped concurrently?)',
+    ]);
   }
   const differences: string[] = [];
   for (const [column, type] of COLUMNS) {
@@ -109,6 +117,8 @@ function verify(names: TableNames, columns: ReadonlyMap<string, string> | undefi
  */
 export async function ensureSchema(client: PoolClient, names: TableNames): Promise<void> {
   let found = await inspect(client, names);
+  // A table of another layout is reported as such, before any DDL trips over it.
+  if (found.columns) verify(names, found.columns);
   if (!found.complete) {
     await client.query('BEGIN');
     try {

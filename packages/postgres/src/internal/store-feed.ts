@@ -65,7 +65,10 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
       );
     }
     if (options.names !== undefined) {
-      if (!Array.isArray(options.names) || options.names.some((n) => typeof n !== 'string' || n === '')) {
+      if (
+        !Array.isArray(options.names) ||
+        options.names.some((n) => typeof n !== 'string' || n === '')
+      ) {
         throw new InvalidArgumentError(
           `@goes/postgres: feed option names must be an array of non-empty strings, got ${JSON.stringify(options.names)}`,
         );
@@ -150,6 +153,7 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
       await this.#sleep(undefined);
       return;
     }
+    if (this.#closed) return;
     const { rows, horizon } = page;
     this.#rows = rows;
     this.#index = 0;
@@ -165,6 +169,7 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
    * the feed waits the whole interval), close, or abort (rejects with the reason).
    */
   #sleep(generation: number | undefined): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     const signal = this.#signal;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
