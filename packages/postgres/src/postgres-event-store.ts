@@ -10,6 +10,7 @@ import {
   InvalidArgumentError,
   InvalidEventError,
   isUuid,
+  isVersionConflictError,
   type SignalOptions,
   VersionConflictError,
   validateQuery,
@@ -141,6 +142,9 @@ function connect(pool: pg.Pool, signal: AbortSignal | undefined): Promise<pg.Poo
   });
 }
 
+/** How often an append is tried when it only lost the race for the position lock. */
+const MAX_APPEND_ATTEMPTS = 3;
+
 const DUPLICATE_KEY = /^Key \(id\)=\(([0-9a-f-]{36})\) already exists/;
 
 class PgEventStore implements PostgresEventStore {
@@ -154,6 +158,8 @@ class PgEventStore implements PostgresEventStore {
   readonly #batchSize: number;
   readonly #hub: NotificationHub;
   readonly #feeds = new Set<StoreFeed>();
+  /** Cursors being iterated: `close()` ends them, so the pool can end. */
+  readonly #cursors = new Set<EventCursor>();
   /** SQL texts; the names are prepared-statement names (parsed once per connection). */
   readonly #sql: {
     readonly insert: { readonly name: string; readonly text: string };
@@ -207,7 +213,10 @@ class PgEventStore implements PostgresEventStore {
     }
     const onError = options.onError ?? (() => {});
     this.#hub = new NotificationHub({
-      listen: this.#notify ? { ...this.#pool.options } : undefined,
+      // pg-pool keeps the password out of the enumerable options; pass it on explicitly.
+      listen: this.#notify
+        ? { ...this.#pool.options, password: this.#pool.options.password }
+        : undefined,
       channel: this.#names.channel,
       onError,
     });
@@ -266,11 +275,38 @@ class PgEventStore implements PostgresEventStore {
           events.length,
         ];
     if (this.#notify) values.push(this.#names.channel);
-    const client = await this.#acquire(options.signal);
+    for (let attempt = 1; ; attempt++) {
+      const row = await this.#append(one, values, batch, options.signal);
+      const last = row[0];
+      if (last !== null && last !== undefined) {
+        this.#hub.wake();
+        const firstPosition = Number(last) - events.length + 1;
+        return events.map((event, i) => stored(event, firstPosition + i));
+      }
+      const reported = this.#conflict(row, batch, one);
+      if (!isVersionConflictError(reported)) throw reported;
+      // The statement checked versions in the snapshot it started with; if it then waited for
+      // another append to commit, that snapshot is old. Report the version stored now, and when
+      // there is no conflict any more (the append raced only the lock), simply append again.
+      const fresh = await this.#storedConflict(batch).catch(() => reported);
+      if (fresh) throw fresh;
+      if (attempt === MAX_APPEND_ATTEMPTS) throw reported;
+      options.signal?.throwIfAborted();
+    }
+  }
+
+  /** Runs the append statement once: the result row, or the mapped error. */
+  async #append(
+    one: boolean,
+    values: unknown[],
+    batch: EncodedBatch,
+    signal: AbortSignal | undefined,
+  ): Promise<EventRow> {
+    const client = await this.#acquire(signal);
     let row: EventRow;
     try {
       // The last moment an abort can stop the append: once sent, it completes or fails whole.
-      options.signal?.throwIfAborted();
+      signal?.throwIfAborted();
       const result = await client.query<EventRow>({
         ...(one ? this.#sql.insertOne : this.#sql.insert),
         values,
@@ -283,11 +319,7 @@ class PgEventStore implements PostgresEventStore {
       throw await this.#insertError(error, batch);
     }
     client.release();
-    const last = row[0];
-    if (last === null || last === undefined) throw this.#conflict(row, batch, one);
-    this.#hub.wake();
-    const firstPosition = Number(last) - events.length + 1;
-    return events.map((event, i) => stored(event, firstPosition + i));
+    return row;
   }
 
   async find(id: string, options: SignalOptions = {}): Promise<Event> {
@@ -313,9 +345,15 @@ class PgEventStore implements PostgresEventStore {
       acquire: (s: AbortSignal | undefined) => this.#acquire(s),
       codec: this.#codec,
       batchSize: this.#batchSize,
+      ended: (cursor: EventCursor) => this.#cursors.delete(cursor),
     };
     return {
-      [Symbol.asyncIterator]: () => new EventCursor(context, statement, signal),
+      [Symbol.asyncIterator]: () => {
+        this.#assertOpen();
+        const cursor = new EventCursor(context, statement, signal);
+        this.#cursors.add(cursor);
+        return cursor;
+      },
     };
   }
 
@@ -364,6 +402,9 @@ class PgEventStore implements PostgresEventStore {
     if (this.#closed) return;
     this.#closed = true;
     for (const feed of [...this.#feeds]) await feed.close();
+    const cursors = [...this.#cursors];
+    for (const cursor of cursors) await cursor.return();
+    await Promise.all(cursors.map((cursor) => cursor.closed));
     this.#hub.close();
     if (this.#ownsPool) await this.#pool.end();
   }
@@ -520,37 +561,49 @@ class PgEventStore implements PostgresEventStore {
 
   /**
    * A concurrent writer stored a version between this append's check and its insert: the unique
-   * index refused the insert. Reads the stored versions again (a fresh snapshot) to report the
-   * aggregate and the version that won.
+   * index refused the insert. Reads the stored versions again to report the version that won.
    */
   async #raceConflict(error: unknown, batch: EncodedBatch): Promise<Error> {
+    const fresh = await this.#storedConflict(batch, error).catch(() => undefined);
+    if (fresh) return fresh;
+    const first = batch.aggregates[0];
+    if (!first) return fromDriverError(error, 'append events');
+    // The winner was deleted again in the meantime: the conflict happened all the same.
+    return new VersionConflictError(first.ref, first.first - 1, first.first, { cause: error });
+  }
+
+  /**
+   * Reads the stored version of every aggregate of the batch (a fresh snapshot) and returns the
+   * conflict of the first one that the batch does not continue, or undefined when the batch
+   * would fit now.
+   */
+  async #storedConflict(
+    batch: EncodedBatch,
+    cause?: unknown,
+  ): Promise<VersionConflictError | undefined> {
     const { aggregates } = batch;
-    const fallback = aggregates[0];
-    try {
-      const rows = await this.#run<EventRow>(
-        'read aggregate versions',
-        {
-          text: this.#sql.currentVersions,
-          values: [aggregates.map((a) => a.ref.id), aggregates.map((a) => a.ref.name)],
-        },
-        undefined,
-      );
-      for (const row of rows) {
-        const aggregate = aggregates[Number(row[0]) - 1];
-        const current = Number(row[1]);
-        if (aggregate && current !== aggregate.first - 1) {
-          return new VersionConflictError(aggregate.ref, aggregate.first - 1, current, {
-            cause: error,
-          });
-        }
+    if (aggregates.length === 0) return undefined;
+    const rows = await this.#run<EventRow>(
+      'read aggregate versions',
+      {
+        text: this.#sql.currentVersions,
+        values: [aggregates.map((a) => a.ref.id), aggregates.map((a) => a.ref.name)],
+      },
+      undefined,
+    );
+    for (const row of rows) {
+      const aggregate = aggregates[Number(row[0]) - 1];
+      const current = Number(row[1]);
+      if (aggregate && current !== aggregate.first - 1) {
+        return new VersionConflictError(
+          aggregate.ref,
+          aggregate.first - 1,
+          current,
+          cause === undefined ? undefined : { cause },
+        );
       }
-    } catch {
-      // fall through: report the conflict without the actual version read back
     }
-    if (!fallback) return fromDriverError(error, 'append events');
-    return new VersionConflictError(fallback.ref, fallback.first - 1, fallback.first, {
-      cause: error,
-    });
+    return undefined;
   }
 }
 

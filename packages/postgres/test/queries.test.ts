@@ -12,7 +12,7 @@ import { drain, take } from '@goes/streams';
 import { expectEventsInOrder } from '@goes/testing';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPostgresEventStore, type PostgresEventStore } from '../src/index.js';
-import { createPool, dropSchemas, uniqueSchema } from './support.js';
+import { createPool, dropSchemas, POSTGRES_URL, uniqueSchema } from './support.js';
 
 const schema = uniqueSchema('queries');
 const pool = createPool(6);
@@ -331,6 +331,22 @@ describe('cursor', () => {
     await poolSettled();
     expect(pool.totalCount).toBeLessThanOrEqual(6);
     expect(await drain(store.query({ names: [name] }))).toHaveLength(20);
+  });
+
+  it('ends open cursors when the store closes, so closing never waits for an abandoned loop', async () => {
+    const name = `${schema}.closing`;
+    await store.insert(Array.from({ length: 12 }, (_, i) => createEvent(name, { i })));
+    const own = createPostgresEventStore({
+      connectionString: POSTGRES_URL,
+      schema,
+      queryBatchSize: 2,
+      poolSize: 2,
+    });
+    const iterator = own.query({ names: [name] })[Symbol.asyncIterator]();
+    expect((await iterator.next()).done).toBe(false);
+    // The loop is abandoned here without break; close() ends the cursor and the pool.
+    await own.close();
+    await expect(iterator.next()).resolves.toEqual({ done: true, value: undefined });
   });
 
   it('does not touch the database for an already aborted signal', async () => {

@@ -15,6 +15,8 @@ export interface CursorContext {
   readonly codec: Codec;
   /** Rows per round trip. */
   readonly batchSize: number;
+  /** Called once when the cursor ends, so the store forgets it. */
+  readonly ended: (cursor: EventCursor) => void;
 }
 
 /**
@@ -132,6 +134,7 @@ export class EventCursor implements AsyncIterator<Event> {
     this.#done = true;
     this.#rows = [];
     this.#closing = (this.#reading ?? Promise.resolve()).then(() => this.#close(error));
+    this.#context.ended(this);
   }
 
   async #close(error: unknown): Promise<void> {
