@@ -59,7 +59,7 @@ write(
   'tsconfig.build.json',
   json({
     extends: '../../tsconfig.base.json',
-    compilerOptions: { rootDir: 'src', outDir: 'dist', types: [] },
+    compilerOptions: { rootDir: 'src', outDir: 'dist', types: ['node'] },
     include: ['src'],
   }),
 );

@@ -53,7 +53,9 @@ export interface Registration<T> {
 
 /**
  * The codec contract the rest of goes uses: name-aware encode, decode and validate. Stores and
- * buses encode event data with it; the command bus encodes payloads with it.
+ * buses encode event data with it; the command bus encodes payloads with it. Any typed
+ * {@link Registry} is assignable to the plain `Codec` that stores take; use the registry itself
+ * for calls whose data type is inferred from the name.
  *
  * @example
  * ```ts
@@ -63,11 +65,11 @@ export interface Registration<T> {
  */
 export interface Codec<M extends DataMap = DataMap> {
   /** Encodes `data` registered under `name`. @throws {@link EncodeError}, {@link ValidationError}, {@link UnknownNameError} */
-  encode<N extends keyof M & string>(name: N, data: M[N]): string;
+  encode(name: keyof M & string, data: M[keyof M & string]): string;
   /** Decodes text produced by `encode`. @throws {@link DecodeError}, {@link ValidationError}, {@link UnknownNameError} */
-  decode<N extends keyof M & string>(name: N, encoded: string): M[N];
+  decode(name: keyof M & string, encoded: string): M[keyof M & string];
   /** Checks `data` against the schema of `name` (if any) and returns the schema's output. */
-  validate<N extends keyof M & string>(name: N, data: unknown): M[N];
+  validate(name: keyof M & string, data: unknown): M[keyof M & string];
   /** True when `name` was registered. */
   has(name: string): boolean;
   /** The registered names. */

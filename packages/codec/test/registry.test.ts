@@ -156,3 +156,13 @@ function catchError(fn: () => unknown): unknown {
   }
   throw new Error('expected an error');
 }
+
+describe('typing', () => {
+  it('a typed registry is assignable to the plain Codec that stores take', () => {
+    const typed = createRegistry<{ 'a.b': { n: number } }>({ strict: true }).register('a.b');
+    const plain: Codec = typed;
+    expect(plain.decode('a.b', '{"n":1}')).toEqual({ n: 1 });
+    const n: number = typed.decode('a.b', '{"n":2}').n;
+    expect(n).toBe(2);
+  });
+});

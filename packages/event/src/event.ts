@@ -2,7 +2,14 @@ import { type Nanos, nowNanos } from './clock.js';
 import { InvalidArgumentError } from './errors.js';
 import { isUuid, uuidv7 } from './uuid.js';
 
-/** The wildcard event name: subscribing to it receives every event. */
+/**
+ * The wildcard event name: subscribing to it receives every event.
+ *
+ * @example
+ * ```ts
+ * const everything = await bus.subscribe([ALL_EVENTS]);
+ * ```
+ */
 export const ALL_EVENTS = '*';
 
 /**

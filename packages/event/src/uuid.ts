@@ -1,4 +1,12 @@
-/** The nil UUID. goes uses it for "no aggregate"; here events without an aggregate have none. */
+/**
+ * The nil UUID. goes uses it for "no aggregate"; here events without an aggregate have none, and
+ * stores refuse it nowhere special: it is just a UUID.
+ *
+ * @example
+ * ```ts
+ * isUuid(NIL_UUID); // true
+ * ```
+ */
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 const CANONICAL = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -152,7 +152,8 @@ export function eventBusConformance(
       await bus.publish([ns.event('foo'), ns.event('baz'), ns.event('foobar')]);
       await recorder.waitFor((events) => events.length === 2, 500 + slack);
       await delay(50);
-      expect(recorder.events.map((e) => e.name)).toEqual([ns.name('foo'), ns.name('baz')]);
+      // Order is promised per name only, so compare as a set.
+      expect(recorder.events.map((e) => e.name).sort()).toEqual([ns.name('baz'), ns.name('foo')]);
     });
 
     it('delivers every event to a "*" subscription (goes Wildcard)', async () => {
