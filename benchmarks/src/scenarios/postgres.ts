@@ -62,8 +62,15 @@ function rowOf(event: Event, position: number): unknown[] {
 class Bench {
   readonly schema = `goes_bench_${randomBytes(4).toString('hex')}`;
   readonly table = `"${this.schema}"."events"`;
-  readonly pool = new pg.Pool({ connectionString: url, max: 2 });
+  readonly pool: pg.Pool;
   readonly raw = new pg.Client({ connectionString: url });
+  /** A pool for raw concurrent writers (same size as the store's). */
+  readonly rawPool: pg.Pool;
+
+  constructor(connections = 1) {
+    this.pool = new pg.Pool({ connectionString: url, max: connections });
+    this.rawPool = new pg.Pool({ connectionString: url, max: connections });
+  }
   store!: PostgresEventStore;
   #rawPosition = 0;
 
@@ -87,6 +94,7 @@ class Bench {
   async close(): Promise<void> {
     await this.store.close();
     await this.pool.end();
+    await this.rawPool.end();
     await this.raw.query(`DROP SCHEMA IF EXISTS "${this.schema}" CASCADE`);
     await this.raw.end();
   }
@@ -95,6 +103,7 @@ class Bench {
 const BATCHES = 100;
 const BATCH = 100;
 const SINGLES = 1_000;
+const WRITERS = 8;
 const QUERY_ROWS = 140_000;
 const NAMES = [
   'order.placed',
@@ -105,6 +114,18 @@ const NAMES = [
   'order.invoiced',
   'order.closed',
 ];
+
+/** Splits events among the writers by aggregate, so each aggregate's events stay in order. */
+function byWriter(events: readonly Event[]): Event[][] {
+  const lanes: Event[][] = Array.from({ length: WRITERS }, () => []);
+  const lane = new Map<string, number>();
+  for (const event of events) {
+    const id = event.aggregate?.id as string;
+    if (!lane.has(id)) lane.set(id, lane.size % WRITERS);
+    lanes[lane.get(id) as number]?.push(event);
+  }
+  return lanes;
+}
 
 function valuesList(rows: number, columns: number): string {
   const groups: string[] = [];
@@ -118,12 +139,15 @@ function valuesList(rows: number, columns: number): string {
 
 const batched = new Bench();
 const single = new Bench();
+const quiet = new Bench();
 const naive = new Bench();
+const concurrent = new Bench(WRITERS);
 const reads = new Bench();
 
 export const scenarios: Scenario[] = [
   {
     id: 'PG-A2',
+    pairs: 7,
     backend: 'postgres',
     title: `append ${BATCHES} batches of ${BATCH} events (version-checked, one aggregate each) vs raw ${BATCH}-row INSERT`,
     unit: 'events',
@@ -155,6 +179,7 @@ export const scenarios: Scenario[] = [
   },
   {
     id: 'PG-A1',
+    pairs: 7,
     backend: 'postgres',
     title: `${SINGLES} single-event appends (version-checked) vs raw single-row autocommit INSERT`,
     unit: 'events',
@@ -184,7 +209,38 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    id: 'PG-A1q',
+    pairs: 7,
+    backend: 'postgres',
+    title: `${SINGLES} single-event appends (version-checked, notify: false) vs raw single-row autocommit INSERT`,
+    unit: 'events',
+    requires: ['postgres'],
+    setup: () => quiet.open(false),
+    teardown: () => quiet.close(),
+    async framework() {
+      const events = makeEvents(SINGLES, 10, NAMES);
+      await quiet.checkpoint();
+      return measure(events.length, async () => {
+        for (const event of events) await quiet.store.insert([event]);
+      });
+    },
+    async raw() {
+      const events = makeEvents(SINGLES, 10, NAMES);
+      const text = `INSERT INTO ${quiet.table} (${COLUMNS}) VALUES ${valuesList(1, 8)}`;
+      await quiet.checkpoint();
+      return measure(events.length, async () => {
+        for (const event of events)
+          await quiet.raw.query({
+            name: 'raw_single',
+            text,
+            values: rowOf(event, quiet.nextRawPosition()),
+          });
+      });
+    },
+  },
+  {
     id: 'PG-A1n',
+    pairs: 7,
     backend: 'postgres',
     title: `${SINGLES} single-event appends (version-checked) vs raw BEGIN; SELECT max(version); INSERT; COMMIT`,
     unit: 'events',
@@ -224,7 +280,48 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    id: 'PG-A3',
+    backend: 'postgres',
+    title: `${WRITERS} concurrent writers, ${SINGLES} single-event appends in all (version-checked, commit-ordered positions) vs raw single-row INSERTs on ${WRITERS} connections`,
+    unit: 'events',
+    requires: ['postgres'],
+    pairs: 7,
+    setup: () => concurrent.open(),
+    teardown: () => concurrent.close(),
+    async framework() {
+      const events = makeEvents(SINGLES, 10, NAMES);
+      await concurrent.checkpoint();
+      const lanes = byWriter(events);
+      return measure(events.length, async () => {
+        await Promise.all(
+          lanes.map(async (lane) => {
+            for (const event of lane) await concurrent.store.insert([event]);
+          }),
+        );
+      });
+    },
+    async raw() {
+      const events = makeEvents(SINGLES, 10, NAMES);
+      const text = `INSERT INTO ${concurrent.table} (${COLUMNS}) VALUES ${valuesList(1, 8)}`;
+      await concurrent.checkpoint();
+      const lanes = byWriter(events);
+      return measure(events.length, async () => {
+        await Promise.all(
+          lanes.map(async (lane) => {
+            for (const event of lane)
+              await concurrent.rawPool.query({
+                name: 'raw_single',
+                text,
+                values: rowOf(event, concurrent.nextRawPosition()),
+              });
+          }),
+        );
+      });
+    },
+  },
+  {
     id: 'PG-Q2',
+    pairs: 7,
     backend: 'postgres',
     title: `query by name sorted by time (${QUERY_ROWS / NAMES.length} of ${QUERY_ROWS} events) vs raw pg-cursor`,
     unit: 'events',

@@ -9,7 +9,9 @@ export const EVENT_COLUMNS =
  * single statement. Parameters: $1..$7 the column arrays of the batch, $8 the batch size, and
  * (with notifications) $9 the channel.
  *
- * 1. `input` unnests the arrays (with their order as `n`).
+ * 1. `input` unnests the arrays (with their order as `n`) and parses the data as jsonb; it is
+ *    materialised by the version check, i.e. before the counter is locked, which keeps the work
+ *    done while holding the lock small.
  * 2. `conflict` finds the first aggregate of the batch whose stored version is not the one the
  *    batch continues from (first version − 1), reading the version from the unique index.
  * 3. `counter` takes the next positions by updating the one-row counter, but only when there is
@@ -23,7 +25,9 @@ export const EVENT_COLUMNS =
  */
 export function insertSql(names: TableNames, notify: boolean): string {
   return `WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::uuid[], $6::integer[], $7::text[])
+  SELECT i.id, i.name, i.time, i.aggregate_name, i.aggregate_id, i.aggregate_version,
+    i.data::jsonb AS data, i.n
+  FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::text[], $5::uuid[], $6::integer[], $7::text[])
     WITH ORDINALITY AS i(id, name, time, aggregate_name, aggregate_id, aggregate_version, data, n)
 ), firsts AS (
   SELECT aggregate_id, aggregate_name, min(aggregate_version) AS first
@@ -42,7 +46,7 @@ export function insertSql(names: TableNames, notify: boolean): string {
 ), inserted AS (
   INSERT INTO ${names.events} (position, id, name, time, aggregate_name, aggregate_id, aggregate_version, data)
   SELECT c.last - $8::bigint + i.n, i.id, i.name, i.time, i.aggregate_name, i.aggregate_id,
-    nullif(i.aggregate_version, 0), i.data::jsonb
+    nullif(i.aggregate_version, 0), i.data
   FROM input i CROSS JOIN counter c
 )
 SELECT (SELECT last FROM counter) AS last, x.aggregate_name, x.aggregate_id, x.first, x.current${
