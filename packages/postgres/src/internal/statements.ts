@@ -119,3 +119,40 @@ export function feedSql(names: TableNames, filtered: boolean): string {
 ) p RIGHT JOIN ${names.counter} c ON true
 ORDER BY p.position`;
 }
+
+/** A prepared statement: parsed once per connection under its name. */
+export interface PreparedSql {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** Every statement of a store on one table. */
+export interface Statements {
+  readonly insert: PreparedSql;
+  readonly insertOne: PreparedSql;
+  readonly find: PreparedSql;
+  readonly delete: PreparedSql;
+  readonly feed: PreparedSql;
+  readonly feedFiltered: PreparedSql;
+  readonly currentVersions: string;
+  readonly lastPosition: string;
+}
+
+/**
+ * The statements of a store. Prepared statement names are per connection, and a pool may serve
+ * stores of several tables: the table's tag keeps their names apart.
+ */
+export function statements(names: TableNames, notify: boolean): Statements {
+  const tag = `goes_${names.tag}`;
+  const notifying = notify ? '_notify' : '';
+  return {
+    insert: { name: `${tag}_insert${notifying}`, text: insertSql(names, notify) },
+    insertOne: { name: `${tag}_insert_one${notifying}`, text: insertOneSql(names, notify) },
+    find: { name: `${tag}_find`, text: findSql(names) },
+    delete: { name: `${tag}_delete`, text: deleteSql(names) },
+    feed: { name: `${tag}_feed`, text: feedSql(names, false) },
+    feedFiltered: { name: `${tag}_feed_names`, text: feedSql(names, true) },
+    currentVersions: currentVersionsSql(names),
+    lastPosition: lastPositionSql(names),
+  };
+}

@@ -1,0 +1,160 @@
+import { ClosedError } from '@goes/event';
+import type pg from 'pg';
+import { fromDriverError, isConnectionFailure } from './driver-errors.js';
+import type { TableNames } from './names.js';
+import { type EventRow, RAW_TYPES } from './rows.js';
+import { ensureSchema } from './schema.js';
+
+/** A statement: its text, parameters and, for prepared statements, a name. */
+export interface Statement {
+  readonly name?: string | undefined;
+  readonly text: string;
+  readonly values: unknown[];
+}
+
+/** Resolves with a pooled client, or rejects with the abort reason (the client then goes back). */
+function connect(pool: pg.Pool, signal: AbortSignal | undefined): Promise<pg.PoolClient> {
+  const connecting = pool.connect();
+  if (!signal) return connecting;
+  if (signal.aborted) {
+    connecting.then(
+      (client) => client.release(),
+      () => {},
+    );
+    return Promise.reject(signal.reason);
+  }
+  return new Promise((resolve, reject) => {
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    connecting.then(
+      (client) => {
+        signal.removeEventListener('abort', onAbort);
+        if (aborted) client.release();
+        else resolve(client);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (!aborted) reject(error);
+      },
+    );
+  });
+}
+
+/** Waits for `promise`, or rejects with the abort reason first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * The store's access to PostgreSQL: the pool, the one-time setup (schema creation) that every
+ * first use waits for, and running statements with driver errors mapped to goes errors.
+ *
+ * Setup fixes goes' `sync.Once` bug: a failed attempt is forgotten, so the next call tries
+ * again, and no caller ever proceeds on a half-set-up store.
+ */
+export class Connections {
+  readonly pool: pg.Pool;
+  readonly #ownsPool: boolean;
+  readonly #names: TableNames;
+  #initialized = false;
+  #initializing: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(pool: pg.Pool, ownsPool: boolean, names: TableNames) {
+    this.pool = pool;
+    this.#ownsPool = ownsPool;
+    this.#names = names;
+  }
+
+  /** Throws {@link ClosedError} once the store is closed. */
+  assertOpen(): void {
+    if (this.#closed) throw new ClosedError(`the PostgreSQL event store ${this.#names.events}`);
+  }
+
+  /** Resolves once the schema is set up (setting it up if nobody has yet). */
+  ready(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#initialized) return Promise.resolve();
+    if (!this.#initializing) {
+      this.#initializing = this.#setup().then(
+        () => {
+          this.#initialized = true;
+        },
+        (error: unknown) => {
+          this.#initializing = undefined;
+          throw error;
+        },
+      );
+      // A caller that gave up (abort) must not leave an unhandled rejection behind.
+      this.#initializing.catch(() => {});
+    }
+    return abortable(this.#initializing, signal);
+  }
+
+  /** A pooled connection of a set-up store; the caller releases it. */
+  async acquire(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
+    this.assertOpen();
+    if (!this.#initialized) await this.ready(signal);
+    try {
+      return await connect(this.pool, signal);
+    } catch (error) {
+      if (signal?.aborted && error === signal.reason) throw error;
+      throw fromDriverError(error, 'connect to PostgreSQL');
+    }
+  }
+
+  /** Runs one statement on a pooled connection; the rows come as arrays of text. */
+  async run(
+    doing: string,
+    statement: Statement,
+    signal: AbortSignal | undefined,
+  ): Promise<EventRow[]> {
+    const client = await this.acquire(signal);
+    try {
+      const result = await client.query<EventRow>({
+        ...statement,
+        rowMode: 'array' as const,
+        types: RAW_TYPES,
+      });
+      client.release();
+      return result.rows;
+    } catch (error) {
+      client.release(isConnectionFailure(error) ? true : undefined);
+      throw fromDriverError(error, doing);
+    }
+  }
+
+  /** Refuses further work and ends the pool if the store opened it. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#ownsPool) await this.pool.end();
+  }
+
+  async #setup(): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw fromDriverError(error, `connect to PostgreSQL for ${this.#names.events}`);
+    }
+    try {
+      await ensureSchema(client, this.#names);
+      client.release();
+    } catch (error) {
+      client.release(isConnectionFailure(error) ? true : undefined);
+      throw fromDriverError(error, `set up ${this.#names.events}`);
+    }
+  }
+}
