@@ -238,6 +238,52 @@ describe('lazy connection', () => {
   });
 });
 
+describe('a feed over a lost connection', () => {
+  it('reports the failures to onError, keeps trying, and continues where it was when the server is back', async () => {
+    const target = new URL(POSTGRES_URL);
+    const port = await freePort();
+    const proxied = new URL(POSTGRES_URL);
+    proxied.port = String(port);
+    const schema = newSchema('feedloss');
+    const direct = createPostgresEventStore({ pool: admin, schema });
+    let proxy = await startProxy(port, target.hostname, Number(target.port || 5432));
+    const errors: unknown[] = [];
+    let failed: () => void = () => {};
+    const firstFailure = new Promise<void>((resolve) => {
+      failed = resolve;
+    });
+    const store = createPostgresEventStore({ connectionString: proxied.href, schema, poolSize: 2 });
+    const feed = store.feed({
+      pollIntervalMs: 50,
+      onError: (error) => {
+        errors.push(error);
+        failed();
+      },
+    });
+    const events = feed[Symbol.asyncIterator]();
+    try {
+      const [first] = await direct.insert([createEvent('before', {})]);
+      expect((await events.next()).value?.id).toBe(first?.id);
+
+      await stopProxy(proxy);
+      const [second] = await direct.insert([createEvent('during', {})]);
+      // The feed reads when asked for the next event: it fails, reports, and tries again.
+      const pending = events.next();
+      await firstFailure;
+      proxy = await startProxy(port, target.hostname, Number(target.port || 5432));
+      expect((await pending).value?.id).toBe(second?.id);
+      expect(errors.length).toBeGreaterThan(0);
+      for (const error of errors) expect(isGoesError(error, 'CONNECTION_FAILED')).toBe(true);
+      expect(feed.position).toBe(second?.position);
+    } finally {
+      await feed.close();
+      await store.close();
+      await direct.close();
+      await stopProxy(proxy);
+    }
+  });
+});
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
