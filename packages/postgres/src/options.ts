@@ -23,6 +23,12 @@ export interface PostgresEventStoreOptions {
   /** Size of the store's own pool (with `connectionString`). Default 10. */
   readonly poolSize?: number | undefined;
   /**
+   * How long the store's own pool waits for a connection (connecting, or for a free one) before
+   * it fails with a retryable {@link ConnectionError}, in milliseconds. Default 10,000. With
+   * `pool`, your pool's `connectionTimeoutMillis` applies.
+   */
+  readonly connectTimeoutMs?: number | undefined;
+  /**
    * Encodes and decodes event data. It must produce JSON text: data is stored as `jsonb`.
    * Default: a plain JSON registry.
    */

@@ -110,12 +110,17 @@ function openPool(options: PostgresEventStoreOptions): { pool: pg.Pool; owned: b
     );
   }
   const poolSize = positiveInteger('poolSize', options.poolSize, 10);
+  const connectTimeout = positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000);
   if (pool) return { pool, owned: false };
   if (typeof connectionString !== 'string' || connectionString === '') {
     throw new InvalidArgumentError('@goes/postgres: connectionString must be a non-empty string');
   }
   // pg.Pool connects lazily: nothing happens until the first query.
-  const own = new pg.Pool({ connectionString, max: poolSize });
+  const own = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    connectionTimeoutMillis: connectTimeout,
+  });
   // An idle client that loses its connection is dropped by the pool; without a listener the
   // 'error' event would crash the process.
   own.on('error', (error) => options.onError?.(error));
@@ -201,6 +206,8 @@ class PgEventStore implements PostgresEventStore {
     const { signal } = options;
     const context = {
       acquire: (s: AbortSignal | undefined) => this.#connections.acquire(s),
+      release: (client: pg.PoolClient, destroy?: boolean) =>
+        this.#connections.release(client, destroy),
       codec: this.#codec,
       batchSize: this.#batchSize,
       ended: (cursor: EventCursor) => this.#cursors.delete(cursor),

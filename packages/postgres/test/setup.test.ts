@@ -238,6 +238,71 @@ describe('lazy connection', () => {
   });
 });
 
+describe('a server that accepts connections but never answers', () => {
+  it('fails the call with a retryable ConnectionError after connectTimeoutMs instead of hanging', async () => {
+    const silent = createServer(() => {});
+    const sockets = new Set<Socket>();
+    silent.on('connection', (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    const url = new URL(POSTGRES_URL);
+    url.port = String(address.port);
+    const store = createPostgresEventStore({
+      connectionString: url.href,
+      schema: newSchema('silent'),
+      connectTimeoutMs: 200,
+    });
+    try {
+      const error = await store.insert([createEvent('x', {})]).catch((e: unknown) => e);
+      expect(isGoesError(error, 'CONNECTION_FAILED')).toBe(true);
+      expect((error as { retryable: boolean }).retryable).toBe(true);
+    } finally {
+      await store.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+});
+
+describe('a query over a lost connection', () => {
+  it('fails the iteration with a retryable ConnectionError (no unhandled error) and the store recovers', async () => {
+    const target = new URL(POSTGRES_URL);
+    const port = await freePort();
+    const proxied = new URL(POSTGRES_URL);
+    proxied.port = String(port);
+    const schema = newSchema('queryloss');
+    let proxy = await startProxy(port, target.hostname, Number(target.port || 5432));
+    const store = createPostgresEventStore({
+      connectionString: proxied.href,
+      schema,
+      poolSize: 2,
+      queryBatchSize: 2,
+    });
+    try {
+      await store.insert(Array.from({ length: 10 }, (_, i) => createEvent('row', { i })));
+      const iterator = store.query({ names: ['row'] })[Symbol.asyncIterator]();
+      expect((await iterator.next()).done).toBe(false);
+      await stopProxy(proxy);
+      let error: unknown;
+      try {
+        for (;;) if ((await iterator.next()).done) break;
+      } catch (e) {
+        error = e;
+      }
+      expect(isGoesError(error, 'CONNECTION_FAILED')).toBe(true);
+      expect((error as { retryable: boolean }).retryable).toBe(true);
+      proxy = await startProxy(port, target.hostname, Number(target.port || 5432));
+      const again: unknown[] = [];
+      for await (const event of store.query({ names: ['row'] })) again.push(event.data);
+      expect(again).toHaveLength(10);
+    } finally {
+      await store.close();
+      await stopProxy(proxy);
+    }
+  });
+});
+
 describe('a feed over a lost connection', () => {
   it('reports the failures to onError, keeps trying, and continues where it was when the server is back', async () => {
     const target = new URL(POSTGRES_URL);

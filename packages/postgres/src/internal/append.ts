@@ -17,6 +17,13 @@ import type { Statements } from './statements.js';
 /** How often an append is tried when it only lost the race for the position lock. */
 const MAX_ATTEMPTS = 3;
 
+/**
+ * A JSON escape jsonb refuses: `\u0000`, or a surrogate escape (a lone one is refused; this may
+ * also match a pair, which only matters for naming the event in the error). The escape must not
+ * itself be escaped, hence the even number of backslashes before it.
+ */
+const UNSTORABLE_ESCAPE = /(?:^|[^\\])(?:\\\\)*\\u(?:0000|d[89a-f])/i;
+
 const DUPLICATE_KEY = /^Key \(id\)=\(([0-9a-f-]{36})\) already exists/;
 
 /**
@@ -100,10 +107,10 @@ export class Appender {
       });
       row = result.rows[0] as EventRow;
     } catch (error) {
-      client.release(isConnectionFailure(error) ? true : undefined);
+      this.connections.release(client, isConnectionFailure(error));
       throw await this.#failure(error, batch);
     }
-    client.release();
+    this.connections.release(client);
     return row;
   }
 
@@ -137,7 +144,7 @@ export class Appender {
     }
     if (state === '22P02' || state === '22P05' || state === '22021') {
       // jsonb refuses \u0000 and lone surrogates. Name the event if we can.
-      const index = batch.data.findIndex((text) => /\\u0000|\\ud[89a-f]/i.test(text));
+      const index = batch.data.findIndex((text) => UNSTORABLE_ESCAPE.test(text));
       return new InvalidEventError(
         `the data cannot be stored as PostgreSQL jsonb (it must be JSON without \\u0000 characters or lone surrogates): ${String((error as Error).message)}`,
         index >= 0 ? index : undefined,

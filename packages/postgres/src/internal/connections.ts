@@ -12,6 +12,13 @@ export interface Statement {
   readonly values: unknown[];
 }
 
+/**
+ * Listens to 'error' of a checked-out client. pg-pool listens only while a client is idle; a
+ * connection that dies while we hold the client would otherwise emit an unhandled 'error' and
+ * crash the process. Nothing is lost: the statement in flight fails with the same error.
+ */
+function whileCheckedOut(): void {}
+
 /** Resolves with a pooled client, or rejects with the abort reason (the client then goes back). */
 function connect(pool: pg.Pool, signal: AbortSignal | undefined): Promise<pg.PoolClient> {
   const connecting = pool.connect();
@@ -103,16 +110,25 @@ export class Connections {
     return abortable(this.#initializing, signal);
   }
 
-  /** A pooled connection of a set-up store; the caller releases it. */
+  /** A pooled connection of a set-up store; give it back with {@link release}. */
   async acquire(signal: AbortSignal | undefined): Promise<pg.PoolClient> {
     this.assertOpen();
     if (!this.#initialized) await this.ready(signal);
+    let client: pg.PoolClient;
     try {
-      return await connect(this.pool, signal);
+      client = await connect(this.pool, signal);
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
       throw fromDriverError(error, 'connect to PostgreSQL');
     }
+    client.on('error', whileCheckedOut);
+    return client;
+  }
+
+  /** Gives a connection back to the pool, or destroys it when it may be broken. */
+  release(client: pg.PoolClient, destroy?: boolean): void {
+    client.removeListener('error', whileCheckedOut);
+    client.release(destroy === true ? true : undefined);
   }
 
   /** Runs one statement on a pooled connection; the rows come as arrays of text. */
@@ -128,10 +144,10 @@ export class Connections {
         rowMode: 'array' as const,
         types: RAW_TYPES,
       });
-      client.release();
+      this.release(client);
       return result.rows;
     } catch (error) {
-      client.release(isConnectionFailure(error) ? true : undefined);
+      this.release(client, isConnectionFailure(error));
       throw fromDriverError(error, doing);
     }
   }
@@ -149,11 +165,12 @@ export class Connections {
     } catch (error) {
       throw fromDriverError(error, `connect to PostgreSQL for ${this.#names.events}`);
     }
+    client.on('error', whileCheckedOut);
     try {
       await ensureSchema(client, this.#names);
-      client.release();
+      this.release(client);
     } catch (error) {
-      client.release(isConnectionFailure(error) ? true : undefined);
+      this.release(client, isConnectionFailure(error));
       throw fromDriverError(error, `set up ${this.#names.events}`);
     }
   }

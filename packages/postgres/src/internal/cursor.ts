@@ -12,6 +12,8 @@ const DONE: IteratorResult<Event> = { done: true, value: undefined };
 export interface CursorContext {
   /** A pooled connection (the store is set up first); rejects with the abort reason on abort. */
   readonly acquire: (signal: AbortSignal | undefined) => Promise<PoolClient>;
+  /** Gives the connection back, or destroys it. */
+  readonly release: (client: PoolClient, destroy?: boolean) => void;
   readonly codec: Codec;
   /** Rows per round trip. */
   readonly batchSize: number;
@@ -158,7 +160,7 @@ export class EventCursor implements AsyncIterator<Event> {
   #release(destroy: true | undefined): void {
     const client = this.#client;
     this.#client = undefined;
-    client?.release(destroy);
+    if (client) this.#context.release(client, destroy);
   }
 
   /** Settles when the connection is back in the pool (for tests and `close()`). */

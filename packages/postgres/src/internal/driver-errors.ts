@@ -8,6 +8,7 @@ export interface DriverError {
   readonly constraint?: unknown;
   readonly detail?: unknown;
   readonly message?: unknown;
+  readonly severity?: unknown;
 }
 
 const SOCKET_CODES = new Set([
@@ -19,6 +20,7 @@ const SOCKET_CODES = new Set([
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  'ECONNABORTED',
 ]);
 
 /** SQLSTATEs after which trying again (later, on another connection) can succeed. */
@@ -32,10 +34,16 @@ function isRetryableState(state: string): boolean {
   );
 }
 
-/** The SQLSTATE of a driver error, if it has one. */
+/**
+ * The SQLSTATE of an error PostgreSQL sent, if it is one. Server errors carry a `severity`;
+ * Node's socket errors have string codes too, some of five letters (EPIPE).
+ */
 export function sqlState(error: unknown): string | undefined {
-  const code = (error as DriverError | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, severity } = error as DriverError;
+  return typeof severity === 'string' && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)
+    ? code
+    : undefined;
 }
 
 /** True when the error says the connection (not the statement) failed. */
