@@ -303,6 +303,35 @@ describe('a query over a lost connection', () => {
   });
 });
 
+describe('a cursor whose connection dies while the consumer is busy', () => {
+  it('still closes: break and store.close() resolve, and the dead connection is not reused', async () => {
+    const target = new URL(POSTGRES_URL);
+    const port = await freePort();
+    const proxied = new URL(POSTGRES_URL);
+    proxied.port = String(port);
+    const proxy = await startProxy(port, target.hostname, Number(target.port || 5432));
+    const store = createPostgresEventStore({
+      connectionString: proxied.href,
+      schema: newSchema('deadcursor'),
+      poolSize: 1,
+      queryBatchSize: 2,
+    });
+    try {
+      await store.insert(Array.from({ length: 6 }, (_, i) => createEvent('row', { i })));
+      const iterator = store.query({ names: ['row'] })[Symbol.asyncIterator]();
+      expect((await iterator.next()).done).toBe(false);
+      // The connection dies while the portal is open and no read is in flight.
+      for (const socket of proxy.sockets) socket.destroy();
+      await expect(iterator.return?.()).resolves.toEqual({ done: true, value: undefined });
+      // The pool (of one) replaces the dead connection: the store keeps working.
+      expect(await store.lastPosition()).toBe(6);
+    } finally {
+      await store.close();
+      await stopProxy(proxy);
+    }
+  });
+});
+
 describe('a feed over a lost connection', () => {
   it('reports the failures to onError, keeps trying, and continues where it was when the server is back', async () => {
     const target = new URL(POSTGRES_URL);

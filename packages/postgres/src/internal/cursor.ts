@@ -37,8 +37,14 @@ export class EventCursor implements AsyncIterator<Event> {
   #index = 0;
   #exhausted = false;
   #done = false;
-  /** The read failed: the connection's protocol state is unknown, so it is not reused. */
+  /**
+   * The read failed or the connection died: its protocol state is unknown, so it is not reused
+   * and the portal is not closed (a dead connection would never answer).
+   */
   #broken = false;
+  /** Resolves when the connection dies while this cursor holds it. */
+  #lost: Promise<void> | undefined;
+  #onLost = () => {};
   /** The read in flight, if any: closing waits for it before touching the connection. */
   #reading: Promise<unknown> | undefined;
   #closing: Promise<void> | undefined;
@@ -101,7 +107,16 @@ export class EventCursor implements AsyncIterator<Event> {
   async #read(): Promise<void> {
     const { batchSize } = this.#context;
     if (!this.#cursor) {
-      this.#client = await this.#context.acquire(this.#signal);
+      const client = await this.#context.acquire(this.#signal);
+      this.#client = client;
+      this.#lost = new Promise<void>((resolve) => {
+        this.#onLost = () => {
+          this.#broken = true;
+          resolve();
+        };
+        client.once('end', this.#onLost);
+        client.once('error', this.#onLost);
+      });
       if (this.#done) return; // closed while the connection was on its way: #finish releases it
       const { text, values } = this.#statement;
       this.#cursor = this.#client.query(
@@ -146,9 +161,16 @@ export class EventCursor implements AsyncIterator<Event> {
     }
     const cursor = this.#cursor;
     if (cursor && !this.#exhausted) {
-      try {
-        await cursor.close();
-      } catch {
+      // Closing the portal waits for the server; a connection that dies meanwhile never
+      // answers, so its end counts as closed too (and the connection is not reused).
+      const outcome = await Promise.race([
+        cursor.close().then(
+          () => 'closed' as const,
+          () => 'failed' as const,
+        ),
+        (this.#lost ?? new Promise<never>(() => {})).then(() => 'lost' as const),
+      ]);
+      if (outcome !== 'closed' || this.#broken) {
         this.#release(true);
         return;
       }
@@ -160,7 +182,10 @@ export class EventCursor implements AsyncIterator<Event> {
   #release(destroy: true | undefined): void {
     const client = this.#client;
     this.#client = undefined;
-    if (client) this.#context.release(client, destroy);
+    if (!client) return;
+    client.removeListener('end', this.#onLost);
+    client.removeListener('error', this.#onLost);
+    this.#context.release(client, destroy);
   }
 
   /** Settles when the connection is back in the pool (for tests and `close()`). */
