@@ -90,7 +90,8 @@ export interface SubscribeOptions extends SignalOptions {
 
 /**
  * A live subscription: iterate it to receive events. It ends when closed, when its signal
- * aborts, or when the bus closes. Events of one name arrive in publish order.
+ * aborts, or when the bus closes. Events from one publisher arrive in publish order, also across
+ * the names of a multi-name subscription (the distributed command bus relies on it).
  *
  * @example
  * ```ts
@@ -107,6 +108,7 @@ export interface Subscription<E extends Event = Event> extends AsyncIterable<E>,
 
 /**
  * The event bus contract (goes' `event.Bus`): publish events, subscribe by name (`*` for all).
+ * A subscription receives the events of one publisher in publish order, across its names too.
  * `@goes/testing`'s `eventBusConformance` checks implementations.
  *
  * @example

@@ -102,7 +102,7 @@ class InMemoryEventStore implements MemoryEventStore {
     this.#checkBatch(events);
     const slots = events.map((event, i) => this.#toSlot(event, this.#log.length + i + 1));
     // Everything was checked above: from here on nothing can fail, so the batch lands whole.
-    return slots.map((slot) => {
+    for (const slot of slots) {
       const index = this.#log.length;
       this.#log.push(slot);
       const stored = slot as Event;
@@ -115,8 +115,12 @@ class InMemoryEventStore implements MemoryEventStore {
           if (stored.aggregate.version > state.current) state.current = stored.aggregate.version;
         }
       }
-      return this.#read(stored);
-    });
+    }
+    // The caller gets its own data back rather than a decoded copy: decoding can fail (a codec
+    // that encodes what it cannot decode), and the batch is stored by now.
+    return this.#codec
+      ? slots.map((slot, i) => Object.freeze({ ...slot, data: (events[i] as Event).data }))
+      : slots;
   }
 
   async find(id: string, options: SignalOptions = {}): Promise<Event> {
@@ -131,8 +135,12 @@ class InMemoryEventStore implements MemoryEventStore {
   query(q: EventQuery, options: SignalOptions = {}): AsyncIterable<Event> {
     this.#assertOpen();
     validateQuery(q);
-    const predicate = compileQuery(q);
     const candidates = this.#candidates(q);
+    // Candidates drawn from the aggregate index belong to the queried aggregates already, so the
+    // per-event aggregate check (which builds a key string per event) is left out.
+    const predicate = compileQuery(
+      candidates && !(q.ids && q.ids.length > 0) ? { ...q, aggregates: undefined } : q,
+    );
     const end = this.#log.length;
     const { signal } = options;
     return {
@@ -264,7 +272,13 @@ class InMemoryEventStore implements MemoryEventStore {
       const lists = q.aggregates.map(
         (f) => this.#aggregates.get(refKey({ name: f.name, id: f.id as string }))?.indices ?? [],
       );
-      if (lists.length === 1) return [...(lists[0] as number[])];
+      if (lists.length === 1) {
+        const [only] = q.aggregates as [{ name: string; id: string }];
+        const window = versionWindow(q.aggregateVersions);
+        const state = this.#aggregates.get(refKey(only));
+        if (window && state) return versionIndices(state, window.from, window.to);
+        return [...(lists[0] as number[])];
+      }
       return [...new Set(lists.flat())].sort((a, b) => a - b);
     }
     return undefined;
@@ -297,6 +311,36 @@ class InMemoryEventStore implements MemoryEventStore {
       return chunk.length > 0 ? chunk : cursor < limit ? [] : undefined;
     };
   }
+}
+
+/**
+ * The versions a query can match when its only version constraints are bounds of at least 1:
+ * then only events that take a version can match, and the aggregate's version index finds them
+ * without looking at the others (what makes loading after a snapshot cost only the newer events).
+ */
+function versionWindow(
+  c: EventQuery['aggregateVersions'],
+): { from: number; to: number } | undefined {
+  if (!c || (c.exact && c.exact.length > 0) || (c.ranges && c.ranges.length > 0)) return undefined;
+  const hasMin = c.min !== undefined && c.min.length > 0;
+  const hasMax = c.max !== undefined && c.max.length > 0;
+  if (!hasMin && !hasMax) return undefined;
+  const from = hasMin ? Math.min(...(c.min as number[])) : 1;
+  if (from < 1) return undefined;
+  return { from, to: hasMax ? Math.max(...(c.max as number[])) : Number.POSITIVE_INFINITY };
+}
+
+/** Log indices of an aggregate's events with versions in [from, to], ascending. */
+function versionIndices(state: AggregateState, from: number, to: number): number[] {
+  const indices: number[] = [];
+  let sorted = true;
+  for (let version = from; version <= Math.min(to, state.current); version++) {
+    const index = state.versions.get(version);
+    if (index === undefined) continue;
+    if (indices.length > 0 && index < (indices[indices.length - 1] as number)) sorted = false;
+    indices.push(index);
+  }
+  return sorted ? indices : indices.sort((a, b) => a - b);
 }
 
 /**

@@ -7,8 +7,10 @@ import {
   createMemoryEventStore,
   type Event,
   type EventBus,
+  type EventQuery,
   isGoesError,
   query,
+  uuidv7,
   withBus,
 } from '../src/index.js';
 
@@ -33,6 +35,52 @@ describe('in-memory store specifics', () => {
       .catch((e: unknown) => e);
     expect(isGoesError(error, 'CODEC_ENCODE_FAILED')).toBe(true);
     expect(store.size).toBe(0);
+  });
+
+  it('stores a whole batch even when its codec cannot decode what it encoded', async () => {
+    const codec = createRegistry().register('y', {
+      decode: () => {
+        throw new Error('cannot decode');
+      },
+    });
+    const store = createMemoryEventStore({ codec });
+    const data = { n: 2 };
+    const stored = await store.insert([
+      createEvent('x', 1),
+      createEvent('y', data),
+      createEvent('x', 3),
+    ]);
+    expect(stored.map((e) => e.data)).toEqual([1, data, 3]);
+    expect(stored.map((e) => e.position)).toEqual([1, 2, 3]);
+    expect(store.size).toBe(3);
+    await expect(store.find((stored[1] as Event).id)).rejects.toThrow('cannot decode');
+  });
+
+  it('finds the events of one aggregate by version bounds through its version index', async () => {
+    const store = createMemoryEventStore();
+    const id = uuidv7();
+    const ref = { name: 'counter', id };
+    const at = (version: number) =>
+      createEvent('counter.ticked', version, { aggregate: { ...ref, version } });
+    await store.insert([at(1), at(2), at(3)]);
+    await store.insert([createEvent('counter.marked', 0, { aggregate: { ...ref, version: 0 } })]);
+    await store.insert([at(4), at(5)]);
+    await store.insert([
+      createEvent('other', 9, { aggregate: { name: 'counter', id: uuidv7(), version: 1 } }),
+    ]);
+    const versions = async (q: EventQuery) =>
+      (await drain(store.query(q))).map((e) => e.aggregate?.version);
+    const one = query().aggregate('counter', id);
+    expect(await versions(one.versionMin(2))).toEqual([2, 3, 4, 5]);
+    expect(await versions(one.versionMin(2).versionMax(4))).toEqual([2, 3, 4]);
+    expect(await versions(one.versionMax(2))).toEqual([1, 2]);
+    expect(await versions(one.versionMin(6))).toEqual([]);
+    expect(await versions(one.versionMin(0))).toEqual([1, 2, 3, 0, 4, 5]);
+    expect(await versions(one.versionMin(2).name('counter.marked'))).toEqual([]);
+    const [, v2] = await drain(store.query(one));
+    await store.delete([v2 as Event]);
+    expect(await versions(one.versionMin(1))).toEqual([1, 3, 4, 5]);
+    expect(await versions(query().aggregate('counter', uuidv7()).versionMin(1))).toEqual([]);
   });
 
   it('reports its size', async () => {

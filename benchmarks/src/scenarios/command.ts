@@ -1,0 +1,249 @@
+/**
+ * Command bus scenarios (issue 4). C1/C2: synchronous dispatch round trips through the
+ * distributed command bus over the in-memory event bus (a dispatching instance and a handling
+ * instance), 1 and 64 in flight. Raw twin: a minimal hand-written request/reply over the same
+ * in-memory EventBus (publish a request event, a responder publishes a reply event, the requester
+ * matches it by id), so the ratio shows what the protocol costs (4 events per command instead of
+ * 2, claims, timers, codecs). C3: the local bus against calling the handler directly. C4: the
+ * distributed bus over the NATS core event bus (a dispatching and a handling instance on their own
+ * connections) against the raw client's request/reply (`nc.request` to an echo responder), 1 in
+ * flight — the round trip the perf notes quote for NATS.
+ */
+import {
+  type CommandBus,
+  type CommandSpec,
+  createCommand,
+  createDistributedCommandBus,
+  createLocalCommandBus,
+} from '@goes/command';
+import { createEvent, createMemoryEventBus, type EventBus, type Subscription } from '@goes/event';
+import { createNatsEventBus } from '@goes/nats';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type Measurement, measureEach, type Scenario } from '../harness.js';
+
+type Payload = { readonly sku: string; readonly quantity: number; readonly customer: string };
+type Result = { readonly accepted: boolean; readonly total: number };
+type BenchCommands = { 'bench.order.place': CommandSpec<Payload, Result> };
+
+const payload: Payload = { sku: 'A-1', quantity: 2, customer: 'c-42' };
+const handle = (p: Payload): Result => ({ accepted: true, total: p.quantity * 250 });
+
+/** Runs `count` operations with `inFlight` of them at a time; records each one's latency. */
+async function measureConcurrent(
+  count: number,
+  inFlight: number,
+  op: (i: number) => Promise<void>,
+): Promise<Measurement> {
+  const latenciesMicros: number[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const t0 = process.hrtime.bigint();
+      await op(i);
+      latenciesMicros.push(Number(process.hrtime.bigint() - t0) / 1e3);
+    }
+  };
+  const start = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return { count, seconds, latenciesMicros };
+}
+
+/** The framework side: a handling and a dispatching instance of the distributed bus. */
+class Framework {
+  readonly events: EventBus;
+  readonly handlerEvents: EventBus;
+  readonly handler: CommandBus<BenchCommands>;
+  readonly dispatcher: CommandBus<BenchCommands>;
+
+  /** Both instances share one event bus, or each has its own (one NATS connection each). */
+  constructor(events: EventBus = createMemoryEventBus(), handlerEvents: EventBus = events) {
+    this.events = events;
+    this.handlerEvents = handlerEvents;
+    this.handler = createDistributedCommandBus(handlerEvents);
+    this.dispatcher = createDistributedCommandBus(events);
+  }
+
+  async start(concurrency: number): Promise<void> {
+    await this.handler.handle('bench.order.place', ({ payload: p }) => handle(p), { concurrency });
+    await this.dispatch();
+  }
+
+  async dispatch(): Promise<void> {
+    const result = await this.dispatcher.dispatch(createCommand('bench.order.place', payload), {
+      sync: true,
+    });
+    if (!result.accepted) throw new Error('the handler refused');
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+    await this.handler.close();
+    await this.events.close();
+    if (this.handlerEvents !== this.events) await this.handlerEvents.close();
+  }
+}
+
+const NATS_URL = process.env.GOES_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** The raw NATS side: request/reply with the client, JSON payloads like the bus. */
+class RawNats {
+  #requester: NatsConnection | undefined;
+  #responder: NatsConnection | undefined;
+  readonly #subject = `bench.command.${Math.random().toString(36).slice(2, 10)}`;
+
+  async start(): Promise<void> {
+    this.#responder = await connect({ servers: NATS_URL });
+    this.#requester = await connect({ servers: NATS_URL });
+    this.#responder.subscribe(this.#subject, {
+      callback: (error, msg) => {
+        if (error) return;
+        const p = msg.json<Payload>();
+        msg.respond(JSON.stringify(handle(p)));
+      },
+    });
+    await this.#responder.flush();
+    await this.request();
+  }
+
+  async request(): Promise<void> {
+    const reply = await (this.#requester as NatsConnection).request(
+      this.#subject,
+      JSON.stringify({ id: createEvent('x', null).id, payload }),
+      { timeout: 5_000 },
+    );
+    if (!reply.json<Result>().accepted) throw new Error('the responder refused');
+  }
+
+  async close(): Promise<void> {
+    await this.#requester?.drain();
+    await this.#responder?.drain();
+  }
+}
+
+/** The raw side: request/reply by hand over the same kind of in-memory event bus. */
+class Raw {
+  readonly events: EventBus = createMemoryEventBus();
+  readonly #waiting = new Map<string, (result: Result) => void>();
+  #subscriptions: Subscription[] = [];
+
+  async start(): Promise<void> {
+    const requests = await this.events.subscribe(['bench.request']);
+    const replies = await this.events.subscribe(['bench.reply']);
+    this.#subscriptions = [requests, replies];
+    void (async () => {
+      for await (const request of requests) {
+        const { id, payload: p } = request.data as { id: string; payload: Payload };
+        void this.events.publish([createEvent('bench.reply', { id, result: handle(p) })]);
+      }
+    })();
+    void (async () => {
+      for await (const reply of replies) {
+        const { id, result } = reply.data as { id: string; result: Result };
+        const resolve = this.#waiting.get(id);
+        this.#waiting.delete(id);
+        resolve?.(result);
+      }
+    })();
+    await this.request();
+  }
+
+  async request(): Promise<void> {
+    const request = createEvent('bench.request', { id: '', payload });
+    const data = { id: request.id, payload };
+    const result = await new Promise<Result>((resolve) => {
+      this.#waiting.set(request.id, resolve);
+      void this.events.publish([{ ...request, data }]);
+    });
+    if (!result.accepted) throw new Error('the responder refused');
+  }
+
+  async close(): Promise<void> {
+    for (const subscription of this.#subscriptions) await subscription.close();
+    await this.events.close();
+  }
+}
+
+function roundTrip(id: string, inFlight: number, count: number): Scenario {
+  let framework: Framework;
+  let raw: Raw;
+  return {
+    id,
+    backend: 'memory',
+    title: `distributed bus: sync dispatch round trip, ${inFlight} in flight, vs raw request/reply events`,
+    unit: 'commands',
+    async setup() {
+      framework = new Framework();
+      await framework.start(inFlight);
+      raw = new Raw();
+      await raw.start();
+    },
+    framework: () =>
+      inFlight === 1
+        ? measureEach(count, () => framework.dispatch())
+        : measureConcurrent(count, inFlight, () => framework.dispatch()),
+    raw: () =>
+      inFlight === 1
+        ? measureEach(count, () => raw.request())
+        : measureConcurrent(count, inFlight, () => raw.request()),
+    async teardown() {
+      await framework.close();
+      await raw.close();
+    },
+  };
+}
+
+let local: CommandBus<BenchCommands>;
+let overNats: Framework;
+let rawNats: RawNats;
+
+export const scenarios: Scenario[] = [
+  roundTrip('C1', 1, 5_000),
+  roundTrip('C2', 64, 20_000),
+  {
+    id: 'C3',
+    backend: 'memory',
+    title: 'local bus: sync dispatch, 1 in flight, vs calling the handler directly',
+    unit: 'commands',
+    async setup() {
+      local = createLocalCommandBus<BenchCommands>();
+      await local.handle('bench.order.place', ({ payload: p }) => handle(p));
+    },
+    framework: () =>
+      measureEach(20_000, async () => {
+        await local.dispatch(createCommand('bench.order.place', payload), { sync: true });
+      }),
+    raw: () =>
+      measureEach(20_000, async () => {
+        await Promise.resolve(handle(createCommand('bench.order.place', payload).payload));
+      }),
+    async teardown() {
+      await local.close();
+    },
+  },
+  {
+    id: 'C4',
+    backend: 'nats',
+    title:
+      'distributed bus over NATS core: sync dispatch round trip, 1 in flight, vs raw nc.request',
+    unit: 'commands',
+    requires: ['nats'],
+    async setup() {
+      const prefix = `bench.${Math.random().toString(36).slice(2, 10)}`;
+      overNats = new Framework(
+        createNatsEventBus({ url: NATS_URL, subjectPrefix: prefix }),
+        createNatsEventBus({ url: NATS_URL, subjectPrefix: prefix }),
+      );
+      await overNats.start(1);
+      rawNats = new RawNats();
+      await rawNats.start();
+    },
+    framework: () => measureEach(1_000, () => overNats.dispatch()),
+    raw: () => measureEach(1_000, () => rawNats.request()),
+    async teardown() {
+      await overNats.close();
+      await rawNats.close();
+    },
+  },
+];

@@ -1,0 +1,252 @@
+import type { Codec } from '@goes/codec';
+import { type Command, commandInfo } from '../command.js';
+import { toCommandErrorData } from '../errors.js';
+import {
+  COMMAND_BUS_EVENTS,
+  type CommandAssignedData,
+  type CommandCancelledData,
+  type CommandDispatchedData,
+  type CommandExecutedData,
+  type CommandRequestedData,
+} from '../protocol.js';
+import { Delivery, type Outcome, type OutcomeSink } from './delivery.js';
+import type { Claim, Inbox } from './inbox.js';
+import { safeReport } from './options.js';
+import { resolveOutcome } from './resolution.js';
+import { monotonicNow, startTimer, type Timer } from './timers.js';
+import { decodePayload } from './validate.js';
+import { executedData } from './wire.js';
+
+/** What the handler side of a distributed bus instance needs from the instance. */
+export interface ClaimantOptions {
+  /** The instance's id. */
+  readonly busId: string;
+  readonly codec: Codec;
+  readonly resultCodec: Codec;
+  /** The open inbox handling `name`, if any. */
+  readonly inbox: (name: string) => Inbox | undefined;
+  readonly publish: (name: string, data: object) => Promise<void>;
+  readonly publishQuietly: (name: string, data: object) => void;
+  readonly onError: (error: unknown) => void;
+}
+
+/** A claim this instance made, waiting for the dispatcher's assignment. */
+interface Reservation {
+  readonly inbox: Inbox;
+  readonly data: CommandDispatchedData;
+  readonly timer: Timer;
+}
+
+/** An assigned command on this instance, with what its outcome needs. */
+class Running implements OutcomeSink {
+  readonly data: CommandDispatchedData;
+  readonly inbox: Inbox;
+  readonly delivery: Delivery;
+  readonly #report: (running: Running, outcome: Outcome) => void;
+
+  constructor(
+    data: CommandDispatchedData,
+    inbox: Inbox,
+    command: Command,
+    options: { handler: string; report: (running: Running, outcome: Outcome) => void },
+  ) {
+    this.data = data;
+    this.inbox = inbox;
+    this.#report = options.report;
+    this.delivery = new Delivery(command, commandInfo(command), {
+      handler: options.handler,
+      receiveTimeout: data.receiveTimeout,
+      executionTimeout: data.executionTimeout,
+      sink: this,
+    });
+  }
+
+  outcome(outcome: Outcome): void {
+    this.#report(this, outcome);
+  }
+}
+
+/** Parked claims remembered by id at most (the oldest are forgotten first). */
+const MAX_PARKED = 10_000;
+
+/** Extra life of a claim beyond the dispatcher's assign timeout, for assignments in transit. */
+const MAX_RESERVATION_GRACE = 1_000;
+
+/**
+ * The handler's side of the protocol: claims offered commands while an inbox has room (parking
+ * the rest, and skipping those assigned elsewhere meanwhile), keeps each claim until it is
+ * assigned, released or expired, runs what is assigned to this instance (once, whatever is
+ * duplicated), aborts what the dispatcher cancels, and reports outcomes.
+ */
+export class Claimant {
+  readonly #options: ClaimantOptions;
+  readonly #reservations = new Map<string, Reservation>();
+  /** Claims waiting for room, by command id, so that a command taken elsewhere is skipped. */
+  readonly #parked = new Map<string, { readonly inbox: Inbox; readonly claim: Claim }>();
+  readonly #running = new Map<string, Running>();
+
+  constructor(options: ClaimantOptions) {
+    this.#options = options;
+  }
+
+  /** An offer: claim it if an inbox for its name has room, else park it. */
+  dispatched(data: CommandDispatchedData): void {
+    const inbox = this.#options.inbox(data.name);
+    if (!inbox?.open) return;
+    const { id } = data;
+    if (this.#reservations.has(id) || this.#running.has(id) || this.#parked.has(id)) return;
+    const receivedAt = monotonicNow();
+    const claim: Claim = {
+      expiresAt: receivedAt + data.assignTimeout,
+      grant: () => {
+        this.#parked.delete(id);
+        this.#claim(inbox, data, receivedAt);
+      },
+    };
+    if (inbox.offer(claim) !== 'parked') return;
+    this.#parked.set(id, { inbox, claim });
+    if (this.#parked.size > MAX_PARKED) {
+      const [oldest] = this.#parked.keys();
+      if (oldest !== undefined) this.#unpark(oldest);
+    }
+  }
+
+  /** An assignment: run it when it is ours, let go of our claim when it is not. */
+  assigned(data: CommandAssignedData): void {
+    const { busId } = this.#options;
+    const reservation = this.#reservations.get(data.id);
+    if (data.handler !== busId) {
+      if (reservation?.data.dispatcher === data.dispatcher) this.#release(data.id);
+      else this.#unpark(data.id);
+      return;
+    }
+    if (!reservation) {
+      if (this.#running.has(data.id) || !data.reply) return;
+      this.#reply({
+        id: data.id,
+        dispatcher: data.dispatcher,
+        handler: busId,
+        outcome: 'dropped',
+        runtime: 0,
+        error: {
+          code: 'COMMAND_DROPPED',
+          message: `the assignment reached bus instance ${busId} after it had given up its claim`,
+        },
+      });
+      return;
+    }
+    clearTimeout(reservation.timer);
+    this.#reservations.delete(data.id);
+    const { inbox, data: dispatched } = reservation;
+    let payload: unknown;
+    try {
+      payload = decodePayload(this.#options.codec, dispatched.name, dispatched.payload);
+    } catch (error) {
+      inbox.unreserve();
+      if (!dispatched.reply) {
+        safeReport(inbox.onError, error);
+        return;
+      }
+      this.#reply({
+        id: dispatched.id,
+        dispatcher: dispatched.dispatcher,
+        handler: busId,
+        outcome: 'rejected',
+        runtime: 0,
+        error: toCommandErrorData(error),
+      });
+      return;
+    }
+    const { id, name, aggregate } = dispatched;
+    const command: Command = aggregate
+      ? { id, name, payload, aggregate: { name: aggregate.name, id: aggregate.id } }
+      : { id, name, payload };
+    const running = new Running(dispatched, inbox, command, {
+      handler: busId,
+      report: this.#outcome,
+    });
+    this.#running.set(id, running);
+    inbox.deliver(running.delivery, true);
+  }
+
+  /** A cancellation: abort the command's handler. */
+  cancelled(data: CommandCancelledData): void {
+    if (data.handler !== this.#options.busId) return;
+    const running = this.#running.get(data.id);
+    if (running?.data.dispatcher === data.dispatcher) running.delivery.cancel();
+  }
+
+  /** Forgets parked claims that expired (housekeeping). */
+  prune(now: number): void {
+    for (const [id, { claim }] of this.#parked) if (claim.expiresAt <= now) this.#unpark(id);
+  }
+
+  /** Gives up every claim (the bus closes). */
+  clear(): void {
+    for (const id of [...this.#reservations.keys()]) this.#release(id);
+    this.#parked.clear();
+  }
+
+  /** How many claims, parked claims and running commands it holds (for tests of bounded state). */
+  sizes(): { reservations: number; parked: number; running: number } {
+    return {
+      reservations: this.#reservations.size,
+      parked: this.#parked.size,
+      running: this.#running.size,
+    };
+  }
+
+  /** Forgets a parked claim (its command went to another instance, or it is too old). */
+  #unpark(id: string): void {
+    const parked = this.#parked.get(id);
+    if (!parked) return;
+    this.#parked.delete(id);
+    parked.inbox.withdraw(parked.claim);
+  }
+
+  #claim(inbox: Inbox, data: CommandDispatchedData, receivedAt: number): void {
+    if (this.#reservations.has(data.id) || this.#running.has(data.id)) return;
+    const lifetime = data.assignTimeout + Math.min(data.assignTimeout, MAX_RESERVATION_GRACE);
+    const remaining = Math.max(1, receivedAt + lifetime - monotonicNow());
+    const timer = startTimer(remaining, this.#release, data.id);
+    this.#reservations.set(data.id, { inbox, data, timer });
+    inbox.reserve();
+    const requested: CommandRequestedData = {
+      id: data.id,
+      dispatcher: data.dispatcher,
+      handler: this.#options.busId,
+    };
+    this.#options.publish(COMMAND_BUS_EVENTS.requested, requested).catch((error: unknown) => {
+      safeReport(this.#options.onError, error);
+      this.#release(data.id);
+    });
+  }
+
+  /** Gives up a claim (not assigned to this instance, or expired): room for the next one. */
+  readonly #release = (id: string): void => {
+    const reservation = this.#reservations.get(id);
+    if (!reservation) return;
+    clearTimeout(reservation.timer);
+    this.#reservations.delete(id);
+    reservation.inbox.unreserve();
+  };
+
+  readonly #outcome = (running: Running, outcome: Outcome): void => {
+    const { data, inbox, delivery } = running;
+    const { id } = data;
+    const { busId } = this.#options;
+    if (this.#running.get(id) === running) this.#running.delete(id);
+    if (!data.reply) {
+      const resolution = resolveOutcome(outcome, delivery.info, busId);
+      if (resolution?.kind === 'error') safeReport(inbox.onError, resolution.error);
+      return;
+    }
+    const to = { id, dispatcher: data.dispatcher, handler: busId };
+    const executed = executedData(to, data.name, outcome, this.#options.resultCodec);
+    if (executed) this.#reply(executed);
+  };
+
+  #reply(data: CommandExecutedData): void {
+    this.#options.publishQuietly(COMMAND_BUS_EVENTS.executed, data);
+  }
+}

@@ -1,0 +1,202 @@
+import type { Codec } from '@goes/codec';
+import type { CommandInfo } from '../command.js';
+import type { CommandReport } from '../contracts.js';
+import {
+  AssignTimeoutError,
+  ExecutionTimeoutError,
+  InvalidCommandError,
+  NoHandlerError,
+} from '../errors.js';
+import {
+  COMMAND_BUS_EVENTS,
+  type CommandAssignedData,
+  type CommandCancelledData,
+  type CommandDispatchedData,
+  type CommandExecutedData,
+  type CommandRequestedData,
+} from '../protocol.js';
+import { PendingDispatch } from './pending-dispatch.js';
+import { settleSync } from './resolution.js';
+import { resolveExecuted } from './wire.js';
+
+/** What the dispatcher side of a distributed bus instance needs from the instance. */
+export interface DispatcherOptions {
+  /** The instance's id. */
+  readonly busId: string;
+  readonly resultCodec: Codec;
+  readonly assignTimeout: number;
+  readonly noHandlerTimeout: number;
+  /** True when this instance or a live announced instance handles `name`. */
+  readonly knowsHandler: (name: string) => boolean;
+  readonly publish: (name: string, data: object) => Promise<void>;
+  readonly publishQuietly: (name: string, data: object) => void;
+  readonly onError: (error: unknown) => void;
+}
+
+/** One dispatch, as the instance hands it over. */
+export interface DispatchRequest {
+  readonly data: CommandDispatchedData;
+  readonly info: CommandInfo;
+  readonly onReport: ((report: CommandReport) => void) | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/**
+ * The dispatcher's side of the protocol: publishes `dispatched`, assigns the first claim, releases
+ * late ones, waits for `executed` (synchronous dispatches), and enforces the no-handler, assign
+ * and outcome deadlines. Every dispatch is forgotten as soon as it settles.
+ */
+export class Dispatcher {
+  readonly #options: DispatcherOptions;
+  readonly #pending = new Map<string, PendingDispatch>();
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+  }
+
+  /** Dispatches: resolves on assignment (asynchronous) or with the outcome (synchronous). */
+  dispatch(request: DispatchRequest): Promise<unknown> {
+    const { data, info, onReport, signal } = request;
+    if (this.#pending.has(data.id)) {
+      return Promise.reject(
+        new InvalidCommandError(
+          `command ${JSON.stringify(data.name)}: a command with id ${data.id} is already being dispatched by this bus`,
+        ),
+      );
+    }
+    const { assignTimeout, noHandlerTimeout } = this.#options;
+    return new Promise<unknown>((resolve, reject) => {
+      const pending = new PendingDispatch({
+        info,
+        sync: data.reply,
+        onReport,
+        onError: this.#options.onError,
+        receiveTimeout: data.receiveTimeout,
+        executionTimeout: data.executionTimeout,
+        signal,
+        resolve,
+        reject,
+        onDone: this.#forget,
+      });
+      this.#pending.set(data.id, pending);
+      pending.onAbort(this.#aborted);
+      pending.deadline(Math.min(noHandlerTimeout, assignTimeout), this.#noClaimYet);
+      this.#options
+        .publish(COMMAND_BUS_EVENTS.dispatched, data)
+        .catch((error: unknown) => pending.reject(error));
+    });
+  }
+
+  /** A claim: the first one for a pending dispatch wins; any other is released. */
+  requested(data: CommandRequestedData): void {
+    if (data.dispatcher !== this.#options.busId) return;
+    const pending = this.#pending.get(data.id);
+    if (pending?.state !== 'dispatching') {
+      // A claim that came too late: the dispatch ended (timeout, cancellation, done) or went to
+      // another instance, possibly before this claimant claimed it (or the claim is a duplicate).
+      // Free the claimant's slot now instead of letting it wait for its claim to expire. Safe for
+      // the assignee too: its assignment was published first, so its claim is already used up.
+      const release: CommandAssignedData = {
+        id: data.id,
+        dispatcher: data.dispatcher,
+        handler: '',
+        reply: false,
+      };
+      this.#options.publishQuietly(COMMAND_BUS_EVENTS.assigned, release);
+      return;
+    }
+    pending.state = 'assigned';
+    pending.handler = data.handler;
+    const assigned: CommandAssignedData = {
+      id: data.id,
+      dispatcher: data.dispatcher,
+      handler: data.handler,
+      reply: pending.sync,
+    };
+    const published = this.#options.publish(COMMAND_BUS_EVENTS.assigned, assigned);
+    if (!pending.sync) {
+      published.then(
+        () => pending.resolve(undefined),
+        (error: unknown) => pending.reject(error),
+      );
+      return;
+    }
+    published.catch((error: unknown) => pending.reject(error));
+    pending.deadline(
+      pending.receiveTimeout + pending.executionTimeout + this.#options.assignTimeout,
+      this.#outcomeOverdue,
+    );
+  }
+
+  /** An outcome: settles the synchronous dispatch it belongs to. */
+  executed(data: CommandExecutedData): void {
+    if (data.dispatcher !== this.#options.busId) return;
+    const pending = this.#pending.get(data.id);
+    if (pending?.state !== 'assigned' || pending.handler !== data.handler) return;
+    settleSync(pending, resolveExecuted(data, pending, this.#options.resultCodec), data.handler);
+  }
+
+  /** Fails dispatches: those still waiting for a claim, or all of them. */
+  failAll(error: Error, onlyUnassigned: boolean): void {
+    for (const pending of [...this.#pending.values()]) {
+      if (!onlyUnassigned || pending.state === 'dispatching') pending.reject(error);
+    }
+  }
+
+  /** How many dispatches are pending (for tests of bounded state). */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  readonly #forget = (pending: PendingDispatch): void => {
+    if (this.#pending.get(pending.info.id) === pending) this.#pending.delete(pending.info.id);
+  };
+
+  readonly #aborted = (pending: PendingDispatch): void => {
+    if (pending.state === 'assigned') this.#cancel(pending);
+    pending.reject(pending.abortReason);
+  };
+
+  /** The no-handler deadline: fail unless some instance handles the name; else keep waiting. */
+  readonly #noClaimYet = (pending: PendingDispatch): void => {
+    if (pending.state !== 'dispatching') return;
+    if (!this.#options.knowsHandler(pending.info.name)) {
+      pending.reject(new NoHandlerError(pending.info));
+      return;
+    }
+    const { assignTimeout, noHandlerTimeout } = this.#options;
+    const waited = Math.min(noHandlerTimeout, assignTimeout);
+    if (waited >= assignTimeout) this.#assignTimedOut(pending);
+    else pending.deadline(assignTimeout - waited, this.#assignTimedOut);
+  };
+
+  readonly #assignTimedOut = (pending: PendingDispatch): void => {
+    if (pending.state !== 'dispatching') return;
+    pending.reject(new AssignTimeoutError(pending.info, this.#options.assignTimeout));
+  };
+
+  /** No outcome came back in time: the assignee may have crashed. */
+  readonly #outcomeOverdue = (pending: PendingDispatch): void => {
+    if (pending.state !== 'assigned') return;
+    this.#cancel(pending);
+    const waited = pending.receiveTimeout + pending.executionTimeout + this.#options.assignTimeout;
+    pending.reject(
+      new ExecutionTimeoutError(
+        pending.info,
+        pending.executionTimeout,
+        pending.handler,
+        `no outcome arrived from bus instance ${pending.handler} within ${waited} ms of the assignment; it may have stopped`,
+      ),
+    );
+  };
+
+  /** Tells the assignee to abort a command (best effort). */
+  #cancel(pending: PendingDispatch): void {
+    const cancelled: CommandCancelledData = {
+      id: pending.info.id,
+      dispatcher: this.#options.busId,
+      handler: pending.handler,
+    };
+    this.#options.publishQuietly(COMMAND_BUS_EVENTS.cancelled, cancelled);
+  }
+}
