@@ -10,17 +10,18 @@ import {
   type SignalOptions,
   validateQuery,
 } from '@goes/event';
-import pg from 'pg';
 import type { EventFeed, FeedOptions } from './feed.js';
 import { Appender } from './internal/append.js';
 import { encodeBatch } from './internal/batch.js';
 import { Connections } from './internal/connections.js';
-import { EventCursor } from './internal/cursor.js';
+import { type CursorContext, RowCursor } from './internal/cursor.js';
+import { eventSchema } from './internal/event-schema.js';
 import { checkIdentifier } from './internal/identifiers.js';
 import { type TableNames, tableNames } from './internal/names.js';
 import { NotificationHub } from './internal/notifications.js';
+import { openPool, positiveInteger } from './internal/pool.js';
 import { querySql } from './internal/query-sql.js';
-import { decodeRow, type EventRow } from './internal/rows.js';
+import { decodeRow, type TextRow } from './internal/rows.js';
 import { type Statements, statements } from './internal/statements.js';
 import { StoreFeed } from './internal/store-feed.js';
 import type { PostgresEventStoreOptions } from './options.js';
@@ -86,47 +87,6 @@ export function createPostgresEventStore(options: PostgresEventStoreOptions): Po
   return new PgEventStore(options);
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgumentError(
-      `@goes/postgres: option ${name} must be a positive integer, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-/** Checks the options and opens (lazily) the store's own pool when it has none. */
-function openPool(options: PostgresEventStoreOptions): { pool: pg.Pool; owned: boolean } {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(
-      '@goes/postgres: options are required ({ pool } or { connectionString })',
-    );
-  }
-  const { pool, connectionString } = options;
-  if ((pool === undefined) === (connectionString === undefined)) {
-    throw new InvalidArgumentError(
-      '@goes/postgres: give exactly one of the options pool (a pg.Pool) and connectionString',
-    );
-  }
-  const poolSize = positiveInteger('poolSize', options.poolSize, 10);
-  const connectTimeout = positiveInteger('connectTimeoutMs', options.connectTimeoutMs, 10_000);
-  if (pool) return { pool, owned: false };
-  if (typeof connectionString !== 'string' || connectionString === '') {
-    throw new InvalidArgumentError('@goes/postgres: connectionString must be a non-empty string');
-  }
-  // pg.Pool connects lazily: nothing happens until the first query.
-  const own = new pg.Pool({
-    connectionString,
-    max: poolSize,
-    connectionTimeoutMillis: connectTimeout,
-  });
-  // An idle client that loses its connection is dropped by the pool; without a listener the
-  // 'error' event would crash the process.
-  own.on('error', (error) => options.onError?.(error));
-  return { pool: own, owned: true };
-}
-
 class PgEventStore implements PostgresEventStore {
   readonly schema: string;
   readonly table: string;
@@ -139,7 +99,7 @@ class PgEventStore implements PostgresEventStore {
   readonly #hub: NotificationHub;
   readonly #feeds = new Set<StoreFeed>();
   /** Cursors being iterated: `close()` ends them, so that the pool can end. */
-  readonly #cursors = new Set<EventCursor>();
+  readonly #cursors = new Set<RowCursor<Event>>();
 
   constructor(options: PostgresEventStoreOptions) {
     this.schema = checkIdentifier('schema', options?.schema ?? 'goes');
@@ -150,7 +110,7 @@ class PgEventStore implements PostgresEventStore {
     this.#names = tableNames(this.schema, this.table);
     this.#codec = options.codec ?? createRegistry();
     this.#sql = statements(this.#names, notify);
-    this.#connections = new Connections(pool, owned, this.#names);
+    this.#connections = new Connections(pool, owned, eventSchema(this.#names), 'event store');
     this.#appender = new Appender(
       this.#connections,
       this.#names,
@@ -204,18 +164,19 @@ class PgEventStore implements PostgresEventStore {
     validateQuery(q);
     const statement = querySql(q, this.#names);
     const { signal } = options;
-    const context = {
-      acquire: (s: AbortSignal | undefined) => this.#connections.acquire(s),
-      release: (client: pg.PoolClient, destroy?: boolean) =>
-        this.#connections.release(client, destroy),
-      codec: this.#codec,
+    const codec = this.#codec;
+    const context: CursorContext<Event> = {
+      acquire: (s) => this.#connections.acquire(s),
+      release: (client, destroy) => this.#connections.release(client, destroy),
+      decode: (row) => decodeRow(row, codec),
       batchSize: this.#batchSize,
-      ended: (cursor: EventCursor) => this.#cursors.delete(cursor),
+      reading: 'read events',
+      ended: (cursor) => this.#cursors.delete(cursor),
     };
     return {
       [Symbol.asyncIterator]: () => {
         this.#connections.assertOpen();
-        const cursor = new EventCursor(context, statement, signal);
+        const cursor = new RowCursor(context, statement, signal);
         this.#cursors.add(cursor);
         return cursor;
       },
@@ -292,7 +253,7 @@ class PgEventStore implements PostgresEventStore {
     limit: number,
     names: readonly string[] | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<{ rows: EventRow[]; horizon: number }> {
+  ): Promise<{ rows: TextRow[]; horizon: number }> {
     const filtered = names !== undefined;
     if (filtered && names.length === 0) {
       // Only unstorable names were asked for: nothing can match; report the horizon only.

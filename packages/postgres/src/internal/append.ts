@@ -11,7 +11,7 @@ import type { EncodedBatch } from './batch.js';
 import type { Connections } from './connections.js';
 import { fromDriverError, isConnectionFailure, sqlState } from './driver-errors.js';
 import type { TableNames } from './names.js';
-import { type EventRow, RAW_TYPES } from './rows.js';
+import { RAW_TYPES, type TextRow } from './rows.js';
 import type { Statements } from './statements.js';
 
 /** How often an append is tried when it only lost the race for the position lock. */
@@ -93,19 +93,19 @@ export class Appender {
     values: unknown[],
     batch: EncodedBatch,
     signal: AbortSignal | undefined,
-  ): Promise<EventRow> {
+  ): Promise<TextRow> {
     const client = await this.connections.acquire(signal);
-    let row: EventRow;
+    let row: TextRow;
     try {
       // The last moment an abort can stop the append: once sent, it completes or fails whole.
       signal?.throwIfAborted();
-      const result = await client.query<EventRow>({
+      const result = await client.query<TextRow>({
         ...(one ? this.sql.insertOne : this.sql.insert),
         values,
         rowMode: 'array' as const,
         types: RAW_TYPES,
       });
-      row = result.rows[0] as EventRow;
+      row = result.rows[0] as TextRow;
     } catch (error) {
       this.connections.release(client, isConnectionFailure(error));
       throw await this.#failure(error, batch);
@@ -115,7 +115,7 @@ export class Appender {
   }
 
   /** The error of an append that stored nothing without failing: a version conflict. */
-  #reportedConflict(row: EventRow, batch: EncodedBatch, one: boolean): Error {
+  #reportedConflict(row: TextRow, batch: EncodedBatch, one: boolean): Error {
     if (one) {
       const aggregate = batch.aggregates[0];
       if (aggregate && row[1] !== null && row[1] !== undefined) {

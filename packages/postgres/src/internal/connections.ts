@@ -1,9 +1,9 @@
 import { ClosedError } from '@goes/event';
 import type pg from 'pg';
 import { fromDriverError, isConnectionFailure } from './driver-errors.js';
-import type { TableNames } from './names.js';
-import { type EventRow, RAW_TYPES } from './rows.js';
-import { ensureSchema } from './schema.js';
+import { quoteIdent } from './identifiers.js';
+import { RAW_TYPES, type TextRow } from './rows.js';
+import { ensureSchema, type SchemaSpec } from './schema.js';
 
 /** A statement: its text, parameters and, for prepared statements, a name. */
 export interface Statement {
@@ -75,20 +75,26 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 export class Connections {
   readonly pool: pg.Pool;
   readonly #ownsPool: boolean;
-  readonly #names: TableNames;
+  readonly #schema: SchemaSpec;
+  /** `"schema"."table"`, for messages. */
+  readonly #relation: string;
+  readonly #what: string;
   #initialized = false;
   #initializing: Promise<void> | undefined;
   #closed = false;
 
-  constructor(pool: pg.Pool, ownsPool: boolean, names: TableNames) {
+  /** `what`: the kind of store, for messages (e.g. "event store"). */
+  constructor(pool: pg.Pool, ownsPool: boolean, schema: SchemaSpec, what: string) {
     this.pool = pool;
     this.#ownsPool = ownsPool;
-    this.#names = names;
+    this.#schema = schema;
+    this.#relation = `${quoteIdent(schema.schema)}.${quoteIdent(schema.table)}`;
+    this.#what = what;
   }
 
   /** Throws {@link ClosedError} once the store is closed. */
   assertOpen(): void {
-    if (this.#closed) throw new ClosedError(`the PostgreSQL event store ${this.#names.events}`);
+    if (this.#closed) throw new ClosedError(`the PostgreSQL ${this.#what} ${this.#relation}`);
   }
 
   /** Resolves once the schema is set up (setting it up if nobody has yet). */
@@ -136,10 +142,10 @@ export class Connections {
     doing: string,
     statement: Statement,
     signal: AbortSignal | undefined,
-  ): Promise<EventRow[]> {
+  ): Promise<TextRow[]> {
     const client = await this.acquire(signal);
     try {
-      const result = await client.query<EventRow>({
+      const result = await client.query<TextRow>({
         ...statement,
         rowMode: 'array' as const,
         types: RAW_TYPES,
@@ -163,15 +169,15 @@ export class Connections {
     try {
       client = await this.pool.connect();
     } catch (error) {
-      throw fromDriverError(error, `connect to PostgreSQL for ${this.#names.events}`);
+      throw fromDriverError(error, `connect to PostgreSQL for ${this.#relation}`);
     }
     client.on('error', whileCheckedOut);
     try {
-      await ensureSchema(client, this.#names);
+      await ensureSchema(client, this.#schema);
       this.release(client);
     } catch (error) {
       this.release(client, isConnectionFailure(error));
-      throw fromDriverError(error, `set up ${this.#names.events}`);
+      throw fromDriverError(error, `set up ${this.#relation}`);
     }
   }
 }

@@ -1,24 +1,25 @@
-import type { Codec } from '@goes/codec';
-import type { Event } from '@goes/event';
 import type { PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import { fromDriverError, isConnectionFailure } from './driver-errors.js';
 import type { SqlStatement } from './query-sql.js';
-import { decodeRow, type EventRow, RAW_TYPES } from './rows.js';
+import { RAW_TYPES, type TextRow } from './rows.js';
 
-const DONE: IteratorResult<Event> = { done: true, value: undefined };
+const DONE: IteratorResult<never> = { done: true, value: undefined };
 
-/** What an {@link EventCursor} needs from the store. */
-export interface CursorContext {
+/** What a {@link RowCursor} needs from the store. */
+export interface CursorContext<T> {
   /** A pooled connection (the store is set up first); rejects with the abort reason on abort. */
   readonly acquire: (signal: AbortSignal | undefined) => Promise<PoolClient>;
   /** Gives the connection back, or destroys it. */
   readonly release: (client: PoolClient, destroy?: boolean) => void;
-  readonly codec: Codec;
+  /** Turns a row into the value handed out (an event, a snapshot); may throw (decode errors). */
+  readonly decode: (row: TextRow) => T;
   /** Rows per round trip. */
   readonly batchSize: number;
+  /** What is read, for error messages ("read events"). */
+  readonly reading: string;
   /** Called once when the cursor ends, so the store forgets it. */
-  readonly ended: (cursor: EventCursor) => void;
+  readonly ended: (cursor: RowCursor<T>) => void;
 }
 
 /**
@@ -27,13 +28,13 @@ export interface CursorContext {
  * first `next()` and goes back to the pool as soon as the last batch arrived, on `return()`
  * (`break`), on an error, or on abort. Rows are decoded one by one as they are handed out.
  */
-export class EventCursor implements AsyncIterator<Event> {
-  readonly #context: CursorContext;
+export class RowCursor<T> implements AsyncIterator<T> {
+  readonly #context: CursorContext<T>;
   readonly #statement: SqlStatement;
   readonly #signal: AbortSignal | undefined;
   #client: PoolClient | undefined;
-  #cursor: Cursor<EventRow> | undefined;
-  #rows: EventRow[] = [];
+  #cursor: Cursor<TextRow> | undefined;
+  #rows: TextRow[] = [];
   #index = 0;
   #exhausted = false;
   #done = false;
@@ -49,20 +50,20 @@ export class EventCursor implements AsyncIterator<Event> {
   #reading: Promise<unknown> | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(context: CursorContext, statement: SqlStatement, signal: AbortSignal | undefined) {
+  constructor(context: CursorContext<T>, statement: SqlStatement, signal: AbortSignal | undefined) {
     this.#context = context;
     this.#statement = statement;
     this.#signal = signal;
   }
 
-  next(): Promise<IteratorResult<Event>> {
+  next(): Promise<IteratorResult<T>> {
     if (this.#done) return Promise.resolve(DONE);
     if (this.#signal?.aborted) return this.#fail(this.#signal.reason);
     if (this.#index < this.#rows.length) {
-      const row = this.#rows[this.#index] as EventRow;
+      const row = this.#rows[this.#index] as TextRow;
       this.#rows[this.#index++] = EMPTY_ROW; // let the decoded row's text be collected early
       try {
-        return Promise.resolve({ done: false, value: decodeRow(row, this.#context.codec) });
+        return Promise.resolve({ done: false, value: this.#context.decode(row) });
       } catch (error) {
         return this.#fail(error);
       }
@@ -77,7 +78,7 @@ export class EventCursor implements AsyncIterator<Event> {
     );
   }
 
-  return(): Promise<IteratorResult<Event>> {
+  return(): Promise<IteratorResult<T>> {
     this.#finish();
     return Promise.resolve(DONE);
   }
@@ -120,15 +121,15 @@ export class EventCursor implements AsyncIterator<Event> {
       if (this.#done) return; // closed while the connection was on its way: #finish releases it
       const { text, values } = this.#statement;
       this.#cursor = this.#client.query(
-        new Cursor<EventRow>(text, values, { rowMode: 'array', types: RAW_TYPES }),
+        new Cursor<TextRow>(text, values, { rowMode: 'array', types: RAW_TYPES }),
       );
     }
-    let rows: EventRow[];
+    let rows: TextRow[];
     try {
       rows = await this.#cursor.read(batchSize);
     } catch (error) {
       this.#broken = true;
-      throw fromDriverError(error, 'read events');
+      throw fromDriverError(error, this.#context.reading);
     }
     this.#rows = rows;
     this.#index = 0;
@@ -140,7 +141,7 @@ export class EventCursor implements AsyncIterator<Event> {
     }
   }
 
-  #fail(error: unknown): Promise<IteratorResult<Event>> {
+  #fail(error: unknown): Promise<IteratorResult<T>> {
     this.#finish(error);
     return Promise.reject(error);
   }
@@ -194,4 +195,4 @@ export class EventCursor implements AsyncIterator<Event> {
   }
 }
 
-const EMPTY_ROW: EventRow = [];
+const EMPTY_ROW: TextRow = [];

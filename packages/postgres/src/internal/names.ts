@@ -29,8 +29,6 @@ export interface TableNames {
   };
   /** The notification channel (a valid identifier of at most 63 bytes). */
   readonly channel: string;
-  /** A 64-bit key (decimal text) for `pg_advisory_xact_lock` around the DDL. */
-  readonly lockKey: string;
   /** A short hash of schema and table, to name prepared statements per table. */
   readonly tag: string;
 }
@@ -64,7 +62,6 @@ export function tableNames(schema: string, table: string): TableNames {
     },
     constraints,
     channel: `goes_${digest.subarray(0, 12).toString('hex')}`,
-    lockKey: digest.readBigInt64BE(0).toString(),
     tag,
   };
 }

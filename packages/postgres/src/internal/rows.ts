@@ -2,8 +2,8 @@ import type { Codec } from '@goes/codec';
 import type { AggregateVersion, Event } from '@goes/event';
 import type { CustomTypesConfig } from 'pg';
 
-/** A row of {@link EVENT_COLUMNS} as text (see {@link RAW_TYPES}). */
-export type EventRow = (string | null)[];
+/** A result row as text, one entry per column (see {@link RAW_TYPES}). */
+export type TextRow = (string | null)[];
 
 const identity = (value: string): string => value;
 
@@ -17,7 +17,7 @@ export const RAW_TYPES: CustomTypesConfig = {
 };
 
 /** Builds the event of a row; the data is decoded by the codec (its only parse). */
-export function decodeRow(row: EventRow, codec: Codec): Event {
+export function decodeRow(row: TextRow, codec: Codec): Event {
   const name = row[2] as string;
   const aggregateName = row[4];
   const data = codec.decode(name, row[7] as string);

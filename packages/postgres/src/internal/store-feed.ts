@@ -3,7 +3,7 @@ import { type Event, InvalidArgumentError, isGoesError } from '@goes/event';
 import type { EventFeed, FeedOptions } from '../feed.js';
 import { isStorableText } from './batch.js';
 import type { NotificationHub } from './notifications.js';
-import { decodeRow, type EventRow } from './rows.js';
+import { decodeRow, type TextRow } from './rows.js';
 
 const DONE: IteratorResult<Event> = { done: true, value: undefined };
 
@@ -20,7 +20,7 @@ export interface FeedContext {
     limit: number,
     names: readonly string[] | undefined,
     signal: AbortSignal | undefined,
-  ) => Promise<{ readonly rows: EventRow[]; readonly horizon: number }>;
+  ) => Promise<{ readonly rows: TextRow[]; readonly horizon: number }>;
   /** Called when the feed ends, so the store forgets it. */
   readonly ended: (feed: StoreFeed) => void;
 }
@@ -50,7 +50,7 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
   /** Position of the last row read from the database (the next page starts after it). */
   #readUpTo: number;
   #position: number;
-  #rows: EventRow[] = [];
+  #rows: TextRow[] = [];
   #index = 0;
   #closed = false;
   #iterating = false;
@@ -106,7 +106,7 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
         throw this.#signal.reason;
       }
       if (this.#index < this.#rows.length) {
-        const row = this.#rows[this.#index] as EventRow;
+        const row = this.#rows[this.#index] as TextRow;
         let event: Event;
         try {
           event = decodeRow(row, this.#context.codec);
@@ -140,7 +140,7 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
   async #fill(): Promise<void> {
     const { hub } = this.#context;
     const generation = hub.generation;
-    let page: { readonly rows: EventRow[]; readonly horizon: number };
+    let page: { readonly rows: TextRow[]; readonly horizon: number };
     try {
       page = await this.#context.read(this.#readUpTo, this.#batchSize, this.#names, this.#signal);
     } catch (error) {
