@@ -7,5 +7,9 @@
  */
 export { isPostgresStoreError, PostgresStoreError, SchemaMismatchError } from './errors.js';
 export type { EventFeed, FeedOptions } from './feed.js';
-export type { PostgresEventStoreOptions } from './options.js';
+export type { PostgresConnectionOptions, PostgresEventStoreOptions } from './options.js';
 export { createPostgresEventStore, type PostgresEventStore } from './postgres-event-store.js';
+export {
+  createPostgresSnapshotStore,
+  type PostgresSnapshotStoreOptions,
+} from './postgres-snapshot-store.js';
