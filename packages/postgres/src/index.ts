@@ -10,6 +10,10 @@ export type { EventFeed, FeedOptions } from './feed.js';
 export type { PostgresConnectionOptions, PostgresEventStoreOptions } from './options.js';
 export { createPostgresEventStore, type PostgresEventStore } from './postgres-event-store.js';
 export {
+  createPostgresModelRepository,
+  type PostgresModelRepositoryOptions,
+} from './postgres-model-repository.js';
+export {
   createPostgresSnapshotStore,
   type PostgresSnapshotStoreOptions,
 } from './postgres-snapshot-store.js';

@@ -82,6 +82,7 @@ export class Connections {
   #initialized = false;
   #initializing: Promise<void> | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   /** `what`: the kind of store, for messages (e.g. "event store"). */
   constructor(pool: pg.Pool, ownsPool: boolean, schema: SchemaSpec, what: string) {
@@ -158,10 +159,13 @@ export class Connections {
     }
   }
 
-  /** Refuses further work and ends the pool if the store opened it. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    if (this.#ownsPool) await this.pool.end();
+  /** Refuses further work and ends the pool if the store opened it (once; later calls wait for it). */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#closed = true;
+      this.#closing = this.#ownsPool ? this.pool.end() : Promise.resolve();
+    }
+    return this.#closing;
   }
 
   async #setup(): Promise<void> {
