@@ -5,8 +5,10 @@
  * Raw rows get negative positions so they never collide with the store's counter.
  */
 import { randomBytes } from 'node:crypto';
+import { AggregateRoot, next } from '@goes/aggregate';
 import { createEvent, type Event, query, uuidv7 } from '@goes/event';
 import { createPostgresEventStore, type PostgresEventStore } from '@goes/postgres';
+import { createRepository } from '@goes/repository';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { measure, type Scenario } from '../harness.js';
@@ -142,12 +144,99 @@ function valuesList(rows: number, columns: number): string {
   return groups.join(', ');
 }
 
+type OrderEvents = {
+  'order.placed': { customerId: string; currency: string };
+  'order.item_added': { sku: string; quantity: number; cents: number };
+  'order.item_removed': { sku: string };
+  'order.paid': { cents: number; method: string };
+};
+
+interface OrderState {
+  customerId: string;
+  items: Record<string, { quantity: number; cents: number }>;
+  total: number;
+  paid: number;
+}
+
+const emptyOrder = (): OrderState => ({ customerId: '', items: {}, total: 0, paid: 0 });
+
+/** The aggregate of the repository scenario: an order with a realistic mix of events. */
+class Order extends AggregateRoot<OrderEvents> {
+  state = emptyOrder();
+
+  constructor(id: string) {
+    super('order', id);
+    this.applyWith({
+      'order.placed': (event) => {
+        this.state.customerId = event.data.customerId;
+      },
+      'order.item_added': (event) => {
+        const { sku, quantity, cents } = event.data;
+        this.state.items[sku] = { quantity, cents };
+        this.state.total += quantity * cents;
+      },
+      'order.item_removed': (event) => {
+        const item = this.state.items[event.data.sku];
+        if (item) this.state.total -= item.quantity * item.cents;
+        delete this.state.items[event.data.sku];
+      },
+      'order.paid': (event) => {
+        this.state.paid += event.data.cents;
+      },
+    });
+  }
+
+  work(i: number) {
+    const sku = `SKU-${String(i % 50).padStart(5, '0')}`;
+    if (i === 0) next(this, 'order.placed', { customerId: uuidv7(), currency: 'EUR' });
+    else if (i % 10 === 9) next(this, 'order.paid', { cents: 1_000 + i, method: 'card' });
+    else if (i % 7 === 6) next(this, 'order.item_removed', { sku });
+    else next(this, 'order.item_added', { sku, quantity: 1 + (i % 3), cents: 250 + (i % 100) });
+  }
+}
+
+/** The raw twin of Order's appliers: the same state changes in one switch over raw rows. */
+function rawApply(rows: readonly { name: string; data: unknown }[]): OrderState {
+  const state = emptyOrder();
+  for (const { name, data } of rows) {
+    switch (name) {
+      case 'order.placed':
+        state.customerId = (data as OrderEvents['order.placed']).customerId;
+        break;
+      case 'order.item_added': {
+        const { sku, quantity, cents } = data as OrderEvents['order.item_added'];
+        state.items[sku] = { quantity, cents };
+        state.total += quantity * cents;
+        break;
+      }
+      case 'order.item_removed': {
+        const { sku } = data as OrderEvents['order.item_removed'];
+        const item = state.items[sku];
+        if (item) state.total -= item.quantity * item.cents;
+        delete state.items[sku];
+        break;
+      }
+      case 'order.paid':
+        state.paid += (data as OrderEvents['order.paid']).cents;
+        break;
+    }
+  }
+  return state;
+}
+
+const R1_EVENTS = 1_000;
+const R1_AGGREGATES = 10;
+
 const batched = new Bench();
 const single = new Bench();
 const quiet = new Bench();
 const naive = new Bench();
 const concurrent = new Bench(WRITERS);
 const reads = new Bench();
+const fetches = new Bench();
+const fetchesAll = new Bench();
+let r1Ids: string[] = [];
+let r1eIds: string[] = [];
 
 export const scenarios: Scenario[] = [
   {
@@ -370,6 +459,100 @@ export const scenarios: Scenario[] = [
       if (n !== QUERY_ROWS / NAMES.length)
         throw new Error(`expected ${QUERY_ROWS / NAMES.length}, got ${n}`);
       return m;
+    },
+  },
+  {
+    id: 'PG-R1',
+    backend: 'postgres',
+    title: `repository fetch of a ${R1_EVENTS}-event aggregate (${R1_AGGREGATES} per repetition) vs raw SELECT + apply loop`,
+    unit: 'events',
+    goal: '≥ 0.8',
+    requires: ['postgres'],
+    pairs: 7,
+    async setup() {
+      await fetches.open();
+      const repository = createRepository({ store: fetches.store });
+      r1Ids = Array.from({ length: R1_AGGREGATES }, () => uuidv7());
+      for (const id of r1Ids) {
+        const order = new Order(id);
+        for (let i = 0; i < R1_EVENTS; i++) order.work(i);
+        await repository.save(order);
+      }
+      await fetches.raw.query(`VACUUM ANALYZE ${fetches.table}`);
+      const fetched = await repository.fetch(new Order(r1Ids[0] as string));
+      const rows = await fetches.raw.query(
+        `SELECT name, data FROM ${fetches.table} WHERE aggregate_id = $1 AND aggregate_name = 'order' ORDER BY aggregate_version`,
+        [r1Ids[0]],
+      );
+      if (JSON.stringify(rawApply(rows.rows)) !== JSON.stringify(fetched.state))
+        throw new Error('raw and framework states differ');
+    },
+    teardown: () => fetches.close(),
+    async framework() {
+      const repository = createRepository({ store: fetches.store });
+      return measure(R1_EVENTS * R1_AGGREGATES, async () => {
+        for (const id of r1Ids) {
+          const order = await repository.fetch(new Order(id));
+          if (order.version !== R1_EVENTS) throw new Error(`fetched version ${order.version}`);
+        }
+      });
+    },
+    async raw() {
+      const text = `SELECT name, data FROM ${fetches.table} WHERE aggregate_id = $1 AND aggregate_name = $2 ORDER BY aggregate_version`;
+      return measure(R1_EVENTS * R1_AGGREGATES, async () => {
+        for (const id of r1Ids) {
+          const { rows } = await fetches.raw.query({
+            name: 'raw_fetch',
+            text,
+            values: [id, 'order'],
+          });
+          if (rows.length !== R1_EVENTS || rawApply(rows).customerId === '')
+            throw new Error('not applied');
+        }
+      });
+    },
+  },
+  {
+    id: 'PG-R1e',
+    backend: 'postgres',
+    title: `repository fetch of a ${R1_EVENTS}-event aggregate vs raw SELECT of the event columns (what an Event holds) + apply loop`,
+    unit: 'events',
+    requires: ['postgres'],
+    pairs: 7,
+    async setup() {
+      await fetchesAll.open();
+      const repository = createRepository({ store: fetchesAll.store });
+      r1eIds = Array.from({ length: R1_AGGREGATES }, () => uuidv7());
+      for (const id of r1eIds) {
+        const order = new Order(id);
+        for (let i = 0; i < R1_EVENTS; i++) order.work(i);
+        await repository.save(order);
+      }
+      await fetchesAll.raw.query(`VACUUM ANALYZE ${fetchesAll.table}`);
+    },
+    teardown: () => fetchesAll.close(),
+    async framework() {
+      const repository = createRepository({ store: fetchesAll.store });
+      return measure(R1_EVENTS * R1_AGGREGATES, async () => {
+        for (const id of r1eIds) {
+          const order = await repository.fetch(new Order(id));
+          if (order.version !== R1_EVENTS) throw new Error(`fetched version ${order.version}`);
+        }
+      });
+    },
+    async raw() {
+      const text = `SELECT ${COLUMNS} FROM ${fetchesAll.table} WHERE aggregate_id = $1 AND aggregate_name = $2 ORDER BY aggregate_version`;
+      return measure(R1_EVENTS * R1_AGGREGATES, async () => {
+        for (const id of r1eIds) {
+          const { rows } = await fetchesAll.raw.query({
+            name: 'raw_fetch_all',
+            text,
+            values: [id, 'order'],
+          });
+          if (rows.length !== R1_EVENTS || rawApply(rows).customerId === '')
+            throw new Error('not applied');
+        }
+      });
     },
   },
 ];

@@ -237,6 +237,17 @@ describe('query translation', () => {
         aggregates: [{ name: `${ns}.agg0`, id: aggregateIds()[0] }, { name: `${ns}.agg0` }],
       }),
     ],
+    [
+      'one aggregate from version 2, as a repository fetch reads it (index order)',
+      () => ({
+        aggregates: [{ name: `${ns}.agg1`, id: aggregateIds()[1] as string }],
+        aggregateVersions: { min: [2] },
+      }),
+    ],
+    [
+      'one aggregate, version 0 included (position order)',
+      () => ({ aggregates: [{ name: `${ns}.agg1`, id: aggregateIds()[1] as string }] }),
+    ],
     ['aggregate ids without names', () => ({ aggregateIds: aggregateIds().slice(0, 3) })],
     [
       'sort by aggregate id desc then time',

@@ -115,6 +115,28 @@ function orderBy(sort: readonly SortOption[] | undefined): string {
 }
 
 /**
+ * True when the query reads versioned events (version ≥ 1) of exactly one aggregate in position
+ * order, like a repository fetch. Then version order is position order: an append must continue
+ * the stored version, so a higher version of one aggregate always commits later and gets a
+ * higher position. Ordering by version lets PostgreSQL read the unique index in order instead of
+ * sorting.
+ */
+function oneAggregateByVersion(q: EventQuery): boolean {
+  if (q.sort && q.sort.length > 0 && q.sort[0]?.by !== 'position') return false;
+  if (q.sort?.[0]?.dir === 'desc') return false;
+  const refs = q.aggregates ?? [];
+  if (refs.length !== 1 || refs[0]?.id === undefined) return false;
+  const v = q.aggregateVersions;
+  if (!v) return false;
+  const mins = v.min ?? [];
+  const positive =
+    (mins.length > 0 && Math.min(...mins) >= 1) ||
+    ((v.exact?.length ?? 0) > 0 && (v.exact ?? []).every((x) => x >= 1)) ||
+    ((v.ranges?.length ?? 0) > 0 && (v.ranges ?? []).every(([from]) => from >= 1));
+  return positive;
+}
+
+/**
  * Translates a validated {@link EventQuery} into one SELECT whose result is exactly what
  * `matches()` selects, in the order `eventComparator` gives (position order without a sort).
  */
@@ -133,7 +155,7 @@ export function querySql(q: EventQuery, names: TableNames): SqlStatement {
   if (q.positions?.min !== undefined) where.push(`position >= ${p.add(q.positions.min, 'bigint')}`);
   if (q.positions?.max !== undefined) where.push(`position <= ${p.add(q.positions.max, 'bigint')}`);
   const select = `SELECT ${EVENT_COLUMNS} FROM ${names.events}`;
-  const order = `ORDER BY ${orderBy(q.sort)}`;
+  const order = `ORDER BY ${oneAggregateByVersion(q) ? 'aggregate_version ASC' : orderBy(q.sort)}`;
   // A category that can match nothing makes the whole query match nothing; its parameters
   // are dropped with the conditions (PostgreSQL refuses parameters the text does not use).
   if (where.includes(FALSE)) return { text: `${select} WHERE false ${order}`, values: [] };
