@@ -56,7 +56,10 @@ export async function createBackends(config: ShopConfig, codec: Codec): Promise<
     await bus.close();
     await persistence.close();
   };
-  const storeName = config.store === 'memory' ? 'memory' : `mongodb (${config.mongodbUrl})`;
+  const storeName =
+    config.store === 'memory'
+      ? 'memory'
+      : `${config.store} (${config.store === 'postgres' ? config.postgresUrl : config.mongodbUrl})`;
   const busName = config.bus === 'memory' ? 'memory' : `nats (${config.natsUrl})`;
   return {
     description: `store ${storeName}, bus ${busName}`,
@@ -73,6 +76,8 @@ async function createPersistence(config: ShopConfig, codec: Codec): Promise<Pers
   switch (config.store) {
     case 'memory':
       return memoryPersistence(codec);
+    case 'postgres':
+      return postgresPersistence(config, codec);
     case 'mongodb':
       return mongoPersistence(config, codec);
   }
@@ -96,6 +101,35 @@ function memoryPersistence(codec: Codec): Persistence {
       for (const repository of opened) await repository.close();
       await snapshots.close();
       await store.close();
+    },
+  };
+}
+
+/** One pool for the events, snapshots and read models of the namespace's schema. */
+async function postgresPersistence(config: ShopConfig, codec: Codec): Promise<Persistence> {
+  const [{ default: pg }, postgres] = await Promise.all([import('pg'), import('@goes/postgres')]);
+  const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 10 });
+  const connection = { pool, schema: config.namespace };
+  const store = postgres.createPostgresEventStore({ ...connection, codec });
+  const snapshots = postgres.createPostgresSnapshotStore(connection);
+  const opened: ModelRepository<unknown>[] = [];
+  return {
+    store,
+    snapshots,
+    models<M extends { readonly id: string }>(name: string, revive: Revive<M>) {
+      const repository = postgres.createPostgresModelRepository<M>({
+        ...connection,
+        table: name,
+        decode: (json) => revive(JSON.parse(json)),
+      });
+      opened.push(repository as ModelRepository<unknown>);
+      return repository;
+    },
+    async close() {
+      for (const repository of opened) await repository.close();
+      await snapshots.close();
+      await store.close();
+      await pool.end();
     },
   };
 }

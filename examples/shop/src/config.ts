@@ -3,11 +3,8 @@
  * only: the same code runs in memory, on PostgreSQL or MongoDB, with an in-memory or NATS bus.
  */
 
-/**
- * Where events are stored. (`postgres` and `mongodb` join when `@goes/postgres` and
- * `@goes/mongodb` are in the workspace; `backends.ts` is the only file that knows the adapters.)
- */
-export type StoreKind = 'memory' | 'mongodb';
+/** Where events, snapshots and read models are kept. */
+export type StoreKind = 'memory' | 'postgres' | 'mongodb';
 /** How events (and the command bus' messages) travel. */
 export type BusKind = 'memory' | 'nats';
 
@@ -30,7 +27,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const STORES: readonly StoreKind[] = ['memory', 'mongodb'];
+const STORES: readonly StoreKind[] = ['memory', 'postgres', 'mongodb'];
 const BUSES: readonly BusKind[] = ['memory', 'nats'];
 
 /**
@@ -38,7 +35,7 @@ const BUSES: readonly BusKind[] = ['memory', 'nats'];
  *
  * | variable              | values                            | default                                      |
  * | --------------------- | --------------------------------- | -------------------------------------------- |
- * | `GOES_STORE`          | `memory`, `mongodb`               | `memory`                                     |
+ * | `GOES_STORE`          | `memory`, `postgres`, `mongodb`   | `memory`                                     |
  * | `GOES_BUS`            | `memory`, `nats`                  | `memory`                                     |
  * | `GOES_POSTGRES_URL`   | a connection string               | `postgres://postgres@127.0.0.1:5432/postgres` |
  * | `GOES_MONGODB_URL`    | a connection string               | `mongodb://127.0.0.1:27017/`                 |

@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { MongoClient } from 'mongodb';
+import pg from 'pg';
 
 // The multi-service mode against the real servers of the tests (`pnpm test` starts them): two
-// handler processes, one projection process and a client, over NATS and a shared MongoDB-wire
-// store (FerretDB here). A missing server fails the test, never skips it.
-const MONGODB_URL = process.env.GOES_MONGODB_URL ?? 'mongodb://127.0.0.1:27017/';
+// handler processes, one projection process and a client, over NATS and a shared PostgreSQL.
+// A missing server fails the test, never skips it.
+const POSTGRES_URL = process.env.GOES_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env.GOES_NATS_URL ?? 'nats://127.0.0.1:4222';
 const namespace = `test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -29,12 +29,12 @@ class Service {
         cwd: packageDir,
         env: {
           ...inherited,
-          GOES_STORE: 'mongodb',
+          GOES_STORE: 'postgres',
           GOES_BUS: 'nats',
-          GOES_MONGODB_URL: MONGODB_URL,
+          GOES_POSTGRES_URL: POSTGRES_URL,
           GOES_NATS_URL: NATS_URL,
           GOES_SHOP_NAMESPACE: namespace,
-          SHOP_ORDERS: '24',
+          SHOP_ORDERS: '40',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -76,15 +76,13 @@ const services: Service[] = [];
 afterAll(async () => {
   for (const service of services) service.stop().catch(() => undefined);
   await Promise.all(services.map((service) => service.exited));
-  const client = new MongoClient(MONGODB_URL);
-  try {
-    await client.db(namespace).dropDatabase();
-  } finally {
-    await client.close();
-  }
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${namespace} CASCADE`);
+  await client.end();
 });
 
-describe('the multi-service mode (MongoDB store, NATS bus)', () => {
+describe('the multi-service mode (PostgreSQL store, NATS bus)', () => {
   it('runs the scenario through two handler processes and a projection process', async () => {
     const handlers = [new Service('handlers'), new Service('handlers')];
     const projections = new Service('projections');
