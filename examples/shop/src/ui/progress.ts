@@ -11,7 +11,7 @@ export interface ProgressOutput {
 export interface Progress {
   /** `done` of the total are finished; `detail` is shown after the counts. */
   update(done: number, detail?: string): void;
-  /** Ends the display (clears the bar on a terminal). */
+  /** Ends the display (on a terminal: the final bar stays, the next output starts below it). */
   finish(): void;
 }
 
@@ -65,7 +65,7 @@ export function createProgress(label: string, total: number, output: ProgressOut
     finish() {
       if (tty) {
         draw();
-        output.write('\r'.padEnd((output.columns ?? 100) - 1) + '\r');
+        output.write('\n');
       }
     },
   };
