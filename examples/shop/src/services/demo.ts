@@ -2,13 +2,20 @@
  * `pnpm demo`: the whole shop in one process — command handlers, projections and a client —
  * on the backends the environment names (in memory by default: no set-up at all).
  */
-import { readConfig } from '../config.js';
+import { ConfigError, readConfig, type ShopConfig } from '../config.js';
 import { runScenario } from '../scenario.js';
 import { createShop } from '../shop.js';
 import { count } from '../ui/format.js';
 
 const started = performance.now();
-const config = readConfig();
+let config: ShopConfig;
+try {
+  config = readConfig();
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`demo: ${error.message}`);
+  process.exit(2);
+}
 console.log('goes example shop — products, customers and orders, event-sourced');
 const shop = await createShop(config);
 try {

@@ -16,7 +16,7 @@ export function serviceConfig(service: string): ShopConfig {
     fail(service, (error as ConfigError).message);
   }
   const problems: string[] = [];
-  if ((config.store as string) === 'memory') {
+  if (config.store === 'memory') {
     problems.push(
       'GOES_STORE=memory keeps events inside one process; the services need a shared store (postgres or mongodb)',
     );
