@@ -5,7 +5,7 @@
 import { ConfigError, readConfig, type ShopConfig } from '../config.js';
 import { runScenario } from '../scenario.js';
 import { createShop } from '../shop.js';
-import { count } from '../ui/format.js';
+import { count, table } from '../ui/format.js';
 
 const started = performance.now();
 let config: ShopConfig;
@@ -31,11 +31,12 @@ try {
   const { handled, snapshots, projections } = await shop.stats();
   const handledTotal = Object.values(handled).reduce((sum, c) => sum + c.succeeded + c.failed, 0);
   console.log(`    commands handled here: ${count(handledTotal)}`);
-  for (const [name, c] of Object.entries(handled)) {
-    console.log(
-      `      ${name.padEnd(22)} ${count(c.succeeded).padStart(6)} succeeded ${count(c.failed).padStart(4)} refused`,
-    );
-  }
+  const rows = Object.entries(handled).map(([name, c]) => [
+    name,
+    count(c.succeeded),
+    count(c.failed),
+  ]);
+  for (const line of table(['command', '>succeeded', '>refused'], rows)) console.log(`    ${line}`);
   console.log(`    product snapshots taken (every 50 versions): ${count(snapshots)}`);
   if (projections) {
     for (const [name, p] of Object.entries(projections)) {
