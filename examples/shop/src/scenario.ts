@@ -92,7 +92,14 @@ export async function runScenario(
         return true;
       } catch (error) {
         if (isCommandError(error, 'UNKNOWN_ORDER')) return true;
-        if (isGoesError(error, 'COMMAND_NO_HANDLER')) return false;
+        // Not up yet. A dispatch published in the moment a service subscribes can miss it and
+        // end in an assign timeout although the service announced itself: ask again.
+        if (
+          isGoesError(error, 'COMMAND_NO_HANDLER') ||
+          isGoesError(error, 'COMMAND_ASSIGN_TIMEOUT')
+        ) {
+          return false;
+        }
         throw error;
       }
     }, options.waitForServices);
