@@ -1,0 +1,47 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { OutgoingMessage } from './driver.js';
+import { PublishError } from './errors.js';
+
+interface PendingPublish {
+  readonly nc: NatsConnection;
+  readonly messages: readonly OutgoingMessage[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * Hands publishes to the NATS client once per event-loop turn (in `setImmediate`). The client
+ * writes its buffer to the socket in a microtask after the first message it buffered; a bus
+ * whose subscribers answer events as they iterate (the distributed command bus does) publishes
+ * between microtasks, so without this every message would be its own socket write. Collected
+ * until the turn's microtasks are done, the messages of a burst leave in one write, in order.
+ *
+ * @internal
+ */
+export class PublishBatch {
+  #pending: PendingPublish[] = [];
+
+  add(nc: NatsConnection, messages: readonly OutgoingMessage[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#pending.length === 0) setImmediate(this.#flush);
+      this.#pending.push({ nc, messages, resolve, reject });
+    });
+  }
+
+  readonly #flush = (): void => {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const { nc, messages, resolve, reject } of pending) {
+      let i = 0;
+      try {
+        for (; i < messages.length; i++) {
+          const message = messages[i] as OutgoingMessage;
+          nc.publish(message.subject, message.bytes);
+        }
+        resolve();
+      } catch (cause) {
+        reject(new PublishError(i, (messages[i] as OutgoingMessage).id, { cause }));
+      }
+    }
+  };
+}
