@@ -1,5 +1,5 @@
 import { uuidv7 } from '@goes/event';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChildMessage, ChildService } from './child-process.js';
 import { eventually, NATS_URL, unique } from './helpers.js';
 
@@ -9,7 +9,7 @@ import { eventually, NATS_URL, unique } from './helpers.js';
 // id across processes; the dispatcher process prints each outcome.
 
 const children: ChildService[] = [];
-afterEach(async () => {
+afterAll(async () => {
   for (const child of children.splice(0)) await child.stop('SIGKILL');
 });
 
@@ -101,14 +101,21 @@ function problems(
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
 
+// One system for both tests (starting a service process costs seconds on a busy machine): the
+// second test crashes one of its handler services, so it runs last.
 describe('distributed command bus over NATS core across processes', () => {
+  let handlers: Handler[];
+  let dispatcher: ChildService;
+  beforeAll(async () => {
+    ({ handlers, dispatcher } = await startServices(3));
+  }, 60_000);
+
   it('executes each of 1,000 synchronous commands exactly once across 3 handler services and returns every result', async () => {
-    const { handlers, dispatcher } = await startServices(3);
     const sent = Array.from({ length: 1_000 }, (_, n) => ({ id: uuidv7(), n }));
     for (const request of sent) dispatcher.send(request);
     await eventually(
       () => outcomes(dispatcher).size === sent.length,
-      60_000,
+      50_000,
       'the dispatcher to have every outcome',
     );
     // A duplicate execution would show up around the same time as the results: give it a moment.
@@ -118,10 +125,9 @@ describe('distributed command bus over NATS core across processes', () => {
     expect(started.size).toBe(sent.length);
     // Every service took part: the commands were contended by all three.
     for (const { process } of handlers) expect(process.with('executed').length).toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   it('a handler service killed mid-command gives the dispatcher ExecutionTimeoutError, never a success, and the others carry on', async () => {
-    const { handlers, dispatcher } = await startServices(3);
     // The command never finishes on its own (it would end with its 2 s execution timeout, reported
     // by a live handler); its handler process is killed while it runs.
     const hung = { id: uuidv7(), n: 0, hang: true, timeout: 2_000 };
@@ -162,7 +168,8 @@ describe('distributed command bus over NATS core across processes', () => {
       'the later commands',
     );
     await settle();
-    expect(problems(later, outcomes(dispatcher), executions(survivors))).toEqual([]);
-    expect(executions([killed]).size).toBe(1);
-  });
+    expect(problems(later, outcomes(dispatcher), executions(handlers))).toEqual([]);
+    const ranBy = new Set(later.map(({ id }) => executions(handlers).get(id)?.[0]));
+    expect([...ranBy].every((service) => survivors.some((h) => h.service === service))).toBe(true);
+  }, 45_000);
 });
