@@ -8,8 +8,9 @@
  *
  * - NC1 core, 1 in flight: round-trip latency (goal: p50 ≤ 3× raw p50).
  * - NC2 core, 64 in flight (handler concurrency 64): throughput (goal ≥ 0.5× raw).
- * - NC3 JetStream (memory stream), 1 in flight, against the same raw core request/reply: what
- *   storing every protocol message costs (why the README recommends core NATS for commands).
+ * - NC3, NC4 JetStream (memory stream), 1 and 64 in flight, against the same raw core
+ *   request/reply: what storing and acknowledging every protocol message costs (why the README
+ *   recommends core NATS for commands).
  */
 import {
   type CommandBus,
@@ -196,5 +197,16 @@ export const scenarios: Scenario[] = [
     inFlight: 1,
     count: 500,
     pairs: 3,
+    jetstream: true,
+  }),
+  roundTrip({
+    id: 'NC4',
+    title:
+      'command bus over NATS JetStream (memory stream): sync dispatch, 64 in flight, vs raw core nc.request 64 in flight',
+    goal: 'informative (core is recommended)',
+    inFlight: 64,
+    count: 3_000,
+    pairs: 3,
+    jetstream: true,
   }),
 ];
