@@ -72,9 +72,4 @@ export class ChildService {
     this.#process.kill(signal);
     await eventually(() => this.exited, 10_000, `${this.name} to exit on ${signal}`);
   }
-
-  /** What the process wrote to stderr, for failure messages. */
-  get stderr(): string {
-    return this.#stderr;
-  }
 }
