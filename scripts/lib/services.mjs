@@ -153,10 +153,14 @@ export async function ensureMongo(log) {
   const dir = mkdtempSync(join(tmpdir(), 'goes-ferretdb-'));
   log(`starting FerretDB on 127.0.0.1:27017 (SQLite data in ${dir})`);
   const out = openSync(join(dir, 'ferretdb.log'), 'a');
-  spawn(binary, ['-listen', '127.0.0.1:27017', '-sqlite-dir', join(dir, 'data')], {
-    detached: true,
-    stdio: ['ignore', out, out],
-  }).unref();
+  spawn(
+    binary,
+    ['-listen', '127.0.0.1:27017', '-sqlite-dir', join(dir, 'data'), '-log-level', 'error'],
+    {
+      detached: true,
+      stdio: ['ignore', out, out],
+    },
+  ).unref();
   await waitFor('127.0.0.1', 27017, 30, 'FerretDB');
   return { url, server: 'ferretdb' };
 }

@@ -40,6 +40,11 @@ export class CodecError extends Error {
     this.code = code;
     this.dataName = dataName;
   }
+
+  static {
+    // The brand goes' guards (isGoesError in @goes/event) check: codec errors are goes errors.
+    Object.defineProperty(CodecError.prototype, Symbol.for('goes.error'), { value: true });
+  }
 }
 
 /**
@@ -159,6 +164,7 @@ export function isCodecError(error: unknown): error is CodecError {
   return (
     typeof error === 'object' &&
     error !== null &&
+    (error as { [key: symbol]: unknown })[Symbol.for('goes.error')] === true &&
     typeof (error as { code?: unknown }).code === 'string' &&
     (error as { code: string }).code.startsWith('CODEC_')
   );

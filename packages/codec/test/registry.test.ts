@@ -144,7 +144,7 @@ describe('registration', () => {
   it('marks its errors with codes that isCodecError recognises', () => {
     expect(isCodecError(new UnknownNameError('x'))).toBe(true);
     expect(isCodecError(new Error('x'))).toBe(false);
-    expect(isCodecError({ code: 'CODEC_DECODE_FAILED' })).toBe(true);
+    expect(isCodecError({ code: 'CODEC_DECODE_FAILED' })).toBe(false); // an unbranded look-alike
   });
 });
 

@@ -41,7 +41,16 @@ export type AggregateCommandHandler<M extends CommandMap, N extends CommandName<
  * ```
  */
 export type CommandHandlerMap<M extends CommandMap, Target> = {
-  readonly [N in CommandName<M>]?: AggregateCommandHandler<M, N, Target>;
+  // The handler type is spelled out rather than named AggregateCommandHandler<M, N, Target>: the
+  // compiler compares instances of a named alias by its type arguments, so a map declared for a
+  // part of an application's commands would not fit the application's map. Spelled out, handlers
+  // are compared by their payload and result types, which is what matters. For the untyped
+  // CommandMap (names: string) the context's name stays `string`, so that a handler written
+  // inline for some name still fits the map's index signature.
+  readonly [N in CommandName<M>]?: (
+    target: Target,
+    context: CommandContext<string extends CommandName<M> ? string : N, PayloadOf<M, N>>,
+  ) => ResultOf<M, N> | Promise<ResultOf<M, N>>;
 };
 
 /**

@@ -5,7 +5,7 @@ import { type Command, type CommandSpec, createCommand } from './command.js';
 /**
  * The name of the built-in command that deletes an aggregate (goes' `builtin.DeleteAggregateCmd`).
  * It targets the aggregate through `command.aggregate`; its payload is empty. Its handler, which
- * deletes through a repository, is wired by `@goes/repository`.
+ * deletes through a repository, is `handleBuiltinCommands` of `@goes/repository`.
  *
  * @example
  * ```ts

@@ -6,6 +6,7 @@ import {
   aggregateDeletedDataSchema,
   CommandError,
   type CommandHandlerMap,
+  type CommandMap,
   type CommandSpec,
   commandInfo,
   createCommand,
@@ -156,6 +157,22 @@ describe('aggregate-owned handlers', () => {
       },
     };
   }
+
+  it("lets a map declared for part of an application's commands stand for the whole map (types)", () => {
+    type AppCommands = OrderCommands & { 'invoice.send': CommandSpec<{ to: string }, void> };
+    const whole: CommandHandlerMap<AppCommands, Order> = Order.commands;
+    const loose: CommandHandlerMap<CommandMap, Order> = {
+      'any.name': (_order, context) => context.payload, // the untyped map: payload unknown
+    };
+    // @ts-expect-error a handler whose payload type differs from the application's map
+    const wrong: CommandHandlerMap<AppCommands, Order> = {} as CommandHandlerMap<
+      { 'order.place': CommandSpec<{ sku: number }, { placed: boolean }> },
+      Order
+    >;
+    expect(handledCommandNames(whole).sort()).toEqual(['order.cancel', 'order.place']);
+    expect(handledCommandNames(loose)).toEqual(['any.name']);
+    expect(handledCommandNames(wrong)).toEqual([]);
+  });
 
   it('lists the names a handler map handles', () => {
     expect(handledCommandNames(Order.commands).sort()).toEqual(['order.cancel', 'order.place']);

@@ -1,5 +1,7 @@
 import type { AggregateRef } from './event.js';
 
+const GOES_ERROR_BRAND = Symbol.for('goes.error');
+
 /**
  * The stable codes of goes' errors. Code that handles errors checks `code` (or uses the `isX`
  * guards), which keeps working when two copies of a package are installed.
@@ -39,6 +41,13 @@ export class GoesError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+  }
+
+  static {
+    // A brand in the global symbol registry: it marks goes' errors across duplicate installs of
+    // this package, so guards need not trust any object that merely has a string `code`
+    // (driver errors have SQLSTATEs, Node's have ECONNREFUSED). @goes/codec's errors carry it too.
+    Object.defineProperty(GoesError.prototype, GOES_ERROR_BRAND, { value: true });
   }
 }
 
@@ -217,8 +226,10 @@ export class ConnectionError extends GoesError {
 }
 
 /**
- * True for an error with a goes error code (optionally a specific one). Checks the `code`
- * property, not the class, so it works across duplicate installs and errors rebuilt from the wire.
+ * True for an error of goes (any package, any installed copy), optionally with a specific code.
+ * It checks a brand that every goes error carries (`Symbol.for('goes.error')`) and the `code`,
+ * not the class, so it works across duplicate installs; a driver error that happens to have a
+ * string `code` (a SQLSTATE, `ECONNREFUSED`) is not a goes error.
  *
  * @example
  * ```ts
@@ -227,6 +238,7 @@ export class ConnectionError extends GoesError {
  */
 export function isGoesError(error: unknown, code?: GoesErrorCode): error is GoesError {
   if (typeof error !== 'object' || error === null) return false;
+  if ((error as { [GOES_ERROR_BRAND]?: unknown })[GOES_ERROR_BRAND] !== true) return false;
   const actual = (error as { code?: unknown }).code;
   return typeof actual === 'string' && (code === undefined || actual === code);
 }

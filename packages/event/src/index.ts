@@ -66,7 +66,13 @@ export type {
   TimeConstraints,
   VersionConstraints,
 } from './query/types.js';
-export { validateQuery } from './query/validate.js';
+export {
+  validateQuery,
+  validateStringList,
+  validateTimeConstraints,
+  validateUuidList,
+  validateVersionConstraints,
+} from './query/validate.js';
 export { isUuid, NIL_UUID, uuidv7 } from './uuid.js';
 export { validateEvent } from './validate-event.js';
 export { type WithBusOptions, withBus } from './with-bus.js';

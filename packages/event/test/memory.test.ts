@@ -209,3 +209,20 @@ describe('withBus', () => {
     expect(published.map((e) => e.id)).toEqual([event.id]);
   });
 });
+
+describe('isGoesError', () => {
+  it('recognises goes errors by brand and code, not any object with a string code', async () => {
+    const { EventNotFoundError, isGoesError } = await import('../src/index.js');
+    const { UnknownNameError } = await import('@goes/codec');
+    expect(isGoesError(new EventNotFoundError('x'), 'EVENT_NOT_FOUND')).toBe(true);
+    expect(isGoesError(new UnknownNameError('x'), 'CODEC_UNKNOWN_NAME')).toBe(true);
+    const driverError = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(isGoesError(driverError)).toBe(false);
+    expect(isGoesError({ code: 'EVENT_NOT_FOUND' })).toBe(false);
+    // A copy of the error rebuilt elsewhere (another install) still carries the brand.
+    const foreign = Object.assign(Object.create({ [Symbol.for('goes.error')]: true }), {
+      code: 'CLOSED',
+    });
+    expect(isGoesError(foreign, 'CLOSED')).toBe(true);
+  });
+});

@@ -1,10 +1,30 @@
 /**
  * The goes aggregate repository: save, fetch, fetchVersion, use (with retries on version
  * conflicts, a fresh aggregate per attempt), query and delete, typed repositories from a
- * factory, and snapshot use.
+ * factory, and snapshot use; and the wiring that runs aggregate-owned command handlers and the
+ * built-in delete-aggregate command through a repository.
  *
  * @packageDocumentation
  */
+export {
+  type AfterCommandHook,
+  type AfterCommandHooks,
+  type AggregateCommandContext,
+  type AggregateCommandRegistration,
+  type AggregateCommandsOptions,
+  type BeforeCommandHook,
+  type BeforeCommandHooks,
+  handleAggregateCommands,
+} from './aggregate-commands.js';
+export {
+  aggregateDeletedEvent,
+  type BuiltinCommandsOptions,
+  DELETED_EVENT_FAILED,
+  type DeletedAggregate,
+  type DeletedEventTargets,
+  handleBuiltinCommands,
+} from './builtin-commands.js';
+export type { CommandBusFit, CommandsOf } from './command-bus-fit.js';
 export {
   AggregateDeletedError,
   AggregateNotFoundError,

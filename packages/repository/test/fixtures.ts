@@ -1,4 +1,5 @@
 import { AggregateRoot, next, type SnapshotHooks } from '@goes/aggregate';
+import { CommandError, type CommandHandlerMap, type CommandSpec } from '@goes/command';
 import type { Event, EventQuery, EventStore, SignalOptions } from '@goes/event';
 
 export type ProductEvents = {
@@ -7,6 +8,16 @@ export type ProductEvents = {
   'product.stocked': { units: number };
   'product.discontinued': Record<string, never>;
   'product.relisted': Record<string, never>;
+};
+
+/** The commands a Product handles: each name fixes its payload and its result. */
+export type ProductCommands = {
+  'product.create': CommandSpec<{ sku: string; name: string }, void>;
+  /** Resolves to the price before the change. */
+  'product.price': CommandSpec<{ cents: number }, { previous: number }>;
+  /** Resolves to the stock after the change. */
+  'product.restock': CommandSpec<{ units: number }, { stock: number }>;
+  'product.discontinue': CommandSpec<Record<string, never>, void>;
 };
 
 export interface ProductState {
@@ -24,6 +35,26 @@ export class Product extends AggregateRoot<ProductEvents> implements SnapshotHoo
   stock = 0;
   /** Events applied to this instance, in order (snapshot restores apply none). */
   readonly applied: string[] = [];
+
+  /** The commands this aggregate handles (run through a repository by handleAggregateCommands). */
+  static readonly commands: CommandHandlerMap<ProductCommands, Product> = {
+    'product.create': (product, { payload }) => product.create(payload.sku, payload.name),
+    'product.price': (product, { payload }) => {
+      if (payload.cents < 0) {
+        throw new CommandError('NEGATIVE_PRICE', `a price cannot be negative: ${payload.cents}`, {
+          details: { cents: payload.cents },
+        });
+      }
+      const previous = product.cents;
+      product.price(payload.cents);
+      return { previous };
+    },
+    'product.restock': (product, { payload }) => {
+      product.restock(payload.units);
+      return { stock: product.stock };
+    },
+    'product.discontinue': (product) => product.discontinue(),
+  };
 
   constructor(id: string) {
     super('product', id, {

@@ -1,4 +1,10 @@
-import { InvalidQueryError, isUuid } from '@goes/event';
+import {
+  InvalidQueryError,
+  validateStringList,
+  validateTimeConstraints,
+  validateUuidList,
+  validateVersionConstraints,
+} from '@goes/event';
 import type { SnapshotQuery } from './types.js';
 
 const SORT_FIELDS = new Set(['name', 'id', 'version']);
@@ -24,34 +30,10 @@ export function validateAggregateQuery(q: SnapshotQuery): void {
       throw new InvalidQueryError(`unknown aggregate query field ${JSON.stringify(key)}`);
     }
   }
-  list(
-    'names',
-    q.names,
-    (v) => typeof v === 'string' && v.length > 0,
-    'must be a non-empty string',
-  );
-  list('ids', q.ids, isUuid, 'is not a lowercase UUID');
-  const versions = q.versions;
-  if (versions !== undefined) {
-    const integer = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-    const requirement = 'must be a non-negative integer';
-    list('versions.exact', versions.exact, integer, requirement);
-    ranges('versions.ranges', versions.ranges, integer, requirement);
-    list('versions.min', versions.min, integer, requirement);
-    list('versions.max', versions.max, integer, requirement);
-  }
-  const times = q.times;
-  if (times !== undefined) {
-    const nanos = (v: unknown) => typeof v === 'bigint';
-    const requirement = 'must be a bigint of nanoseconds';
-    list('times.exact', times.exact, nanos, requirement);
-    ranges('times.ranges', times.ranges, nanos, requirement);
-    for (const bound of ['min', 'max'] as const) {
-      if (times[bound] !== undefined && !nanos(times[bound])) {
-        throw new InvalidQueryError(`times.${bound} ${show(times[bound])} ${requirement}`);
-      }
-    }
-  }
+  validateStringList(q.names, 'names');
+  validateUuidList(q.ids, 'ids');
+  if (q.versions !== undefined) validateVersionConstraints(q.versions, 'versions');
+  if (q.times !== undefined) validateTimeConstraints(q.times, 'times');
   if (q.sort !== undefined) {
     if (!Array.isArray(q.sort))
       throw new InvalidQueryError(`sort must be an array, got ${show(q.sort)}`);
@@ -66,44 +48,6 @@ export function validateAggregateQuery(q: SnapshotQuery): void {
       }
     });
   }
-}
-
-function list(
-  field: string,
-  values: unknown,
-  valid: (v: unknown) => boolean,
-  requirement: string,
-): void {
-  if (values === undefined) return;
-  if (!Array.isArray(values))
-    throw new InvalidQueryError(`${field} must be an array, got ${show(values)}`);
-  values.forEach((value, i) => {
-    if (!valid(value)) throw new InvalidQueryError(`${field}[${i}] ${show(value)} ${requirement}`);
-  });
-}
-
-function ranges(
-  field: string,
-  values: unknown,
-  valid: (v: unknown) => boolean,
-  requirement: string,
-): void {
-  if (values === undefined) return;
-  if (!Array.isArray(values))
-    throw new InvalidQueryError(`${field} must be an array, got ${show(values)}`);
-  values.forEach((range, i) => {
-    if (!Array.isArray(range) || range.length !== 2) {
-      throw new InvalidQueryError(`${field}[${i}] ${show(range)} must be a [from, to] pair`);
-    }
-    const [from, to] = range as [number | bigint, number | bigint];
-    if (!valid(from)) throw new InvalidQueryError(`${field}[${i}][0] ${show(from)} ${requirement}`);
-    if (!valid(to)) throw new InvalidQueryError(`${field}[${i}][1] ${show(to)} ${requirement}`);
-    if (from > to) {
-      throw new InvalidQueryError(
-        `${field}[${i}] starts after it ends (${show(from)} > ${show(to)})`,
-      );
-    }
-  });
 }
 
 function show(value: unknown): string {

@@ -1,7 +1,7 @@
 import { InvalidQueryError } from '../errors.js';
 import { isUuid } from '../uuid.js';
 import { describe } from '../validate-event.js';
-import type { EventQuery } from './types.js';
+import type { EventQuery, TimeConstraints, VersionConstraints } from './types.js';
 
 const SORT_FIELDS = new Set([
   'time',
@@ -41,49 +41,13 @@ export function validateQuery(q: EventQuery): void {
       throw new InvalidQueryError(`unknown field ${JSON.stringify(key)}`);
     }
   }
-  strings('names', q.names);
-  uuids('ids', q.ids);
-  strings('aggregateNames', q.aggregateNames);
-  uuids('aggregateIds', q.aggregateIds);
-  if (q.times !== undefined) {
-    list(
-      'times.exact',
-      q.times.exact,
-      (t) => typeof t === 'bigint',
-      'must be a bigint of nanoseconds',
-    );
-    ranges(
-      'times.ranges',
-      q.times.ranges,
-      (t) => typeof t === 'bigint',
-      'must be a bigint of nanoseconds',
-    );
-    for (const bound of ['min', 'max'] as const) {
-      const value = q.times[bound];
-      if (value !== undefined && typeof value !== 'bigint') {
-        throw new InvalidQueryError(
-          `times.${bound} ${describe(value)} must be a bigint of nanoseconds`,
-        );
-      }
-    }
-  }
-  if (q.aggregateVersions !== undefined) {
-    const v = q.aggregateVersions;
-    list(
-      'aggregateVersions.exact',
-      v.exact,
-      isNonNegativeInteger,
-      'must be a non-negative integer',
-    );
-    ranges(
-      'aggregateVersions.ranges',
-      v.ranges,
-      isNonNegativeInteger,
-      'must be a non-negative integer',
-    );
-    list('aggregateVersions.min', v.min, isNonNegativeInteger, 'must be a non-negative integer');
-    list('aggregateVersions.max', v.max, isNonNegativeInteger, 'must be a non-negative integer');
-  }
+  validateStringList(q.names, 'names');
+  validateUuidList(q.ids, 'ids');
+  validateStringList(q.aggregateNames, 'aggregateNames');
+  validateUuidList(q.aggregateIds, 'aggregateIds');
+  if (q.times !== undefined) validateTimeConstraints(q.times, 'times');
+  if (q.aggregateVersions !== undefined)
+    validateVersionConstraints(q.aggregateVersions, 'aggregateVersions');
   if (q.aggregates !== undefined) {
     if (!Array.isArray(q.aggregates))
       throw new InvalidQueryError(`aggregates must be an array, got ${describe(q.aggregates)}`);
@@ -131,6 +95,74 @@ export function validateQuery(q: EventQuery): void {
   }
 }
 
+/**
+ * Checks a list of names: an array of non-empty strings (or undefined). Shared by every query
+ * validator, so all of them word their errors alike.
+ *
+ * @throws {@link InvalidQueryError} naming `field[i]` and the value.
+ * @example
+ * ```ts
+ * validateStringList(q.names, 'names');
+ * ```
+ */
+export function validateStringList(values: unknown, field: string): void {
+  list(field, values, (v) => typeof v === 'string' && v.length > 0, 'must be a non-empty string');
+}
+
+/**
+ * Checks a list of ids: an array of canonical lowercase UUIDs (or undefined).
+ *
+ * @throws {@link InvalidQueryError} naming `field[i]` and the value.
+ * @example
+ * ```ts
+ * validateUuidList(q.ids, 'ids');
+ * ```
+ */
+export function validateUuidList(values: unknown, field: string): void {
+  list(field, values, isUuid, 'is not a lowercase UUID');
+}
+
+/**
+ * Checks time constraints: `bigint` nanoseconds everywhere, ranges as `[from, to]` with
+ * from ≤ to.
+ *
+ * @throws {@link InvalidQueryError} naming the field (e.g. `times.min`) and the value.
+ * @example
+ * ```ts
+ * validateTimeConstraints({ min: 5n }, 'times');
+ * ```
+ */
+export function validateTimeConstraints(times: TimeConstraints, field: string): void {
+  const requirement = 'must be a bigint of nanoseconds';
+  const nanos = (t: unknown) => typeof t === 'bigint';
+  list(`${field}.exact`, times.exact, nanos, requirement);
+  ranges(`${field}.ranges`, times.ranges, nanos, requirement);
+  for (const bound of ['min', 'max'] as const) {
+    const value = times[bound];
+    if (value !== undefined && !nanos(value)) {
+      throw new InvalidQueryError(`${field}.${bound} ${describe(value)} ${requirement}`);
+    }
+  }
+}
+
+/**
+ * Checks version constraints: non-negative integers everywhere, ranges as `[from, to]` with
+ * from ≤ to.
+ *
+ * @throws {@link InvalidQueryError} naming the field (e.g. `versions.min[0]`) and the value.
+ * @example
+ * ```ts
+ * validateVersionConstraints({ min: [2] }, 'aggregateVersions');
+ * ```
+ */
+export function validateVersionConstraints(versions: VersionConstraints, field: string): void {
+  const requirement = 'must be a non-negative integer';
+  list(`${field}.exact`, versions.exact, isNonNegativeInteger, requirement);
+  ranges(`${field}.ranges`, versions.ranges, isNonNegativeInteger, requirement);
+  list(`${field}.min`, versions.min, isNonNegativeInteger, requirement);
+  list(`${field}.max`, versions.max, isNonNegativeInteger, requirement);
+}
+
 function isNonNegativeInteger(value: unknown): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
@@ -148,14 +180,6 @@ function list(
     if (!valid(value))
       throw new InvalidQueryError(`${field}[${i}] ${describe(value)} ${requirement}`);
   });
-}
-
-function strings(field: string, values: unknown): void {
-  list(field, values, (v) => typeof v === 'string' && v.length > 0, 'must be a non-empty string');
-}
-
-function uuids(field: string, values: unknown): void {
-  list(field, values, isUuid, 'is not a lowercase UUID');
 }
 
 function ranges(

@@ -1,0 +1,176 @@
+/**
+ * The write protocol under failure: writers that died after inserting a whole batch or half of
+ * one (simulated by writing their documents directly), conflicts with such batches, and what
+ * readers see meanwhile.
+ */
+import { type Event, eventsEqual, isGoesError, query, uuidv7 } from '@goes/event';
+import { drain } from '@goes/streams';
+import { expectEventsInOrder, expectSameEvents, namespace } from '@goes/testing';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { createMongoEventStore, type MongoEventStore } from '../src/index.js';
+import { type EventDocument, formatPosition, toDocument } from '../src/internal/documents.js';
+import { testClient, uniqueDatabase } from './support.js';
+
+const client = testClient();
+const database = uniqueDatabase('protocol');
+let collections = 0;
+const stores: MongoEventStore[] = [];
+
+function open(): MongoEventStore {
+  const store = createMongoEventStore({ client, database, collection: `events${++collections}` });
+  stores.push(store);
+  return store;
+}
+
+afterAll(async () => {
+  for (const store of stores) await store.close();
+  await client.db(database).dropDatabase();
+  await client.close();
+});
+
+const events = (store: MongoEventStore) =>
+  client.db(database).collection<EventDocument>(store.names.events);
+
+/**
+ * Writes what a writer that died mid-protocol leaves behind: its batch's documents at the next
+ * free positions, without a commit marker. With `stored < batch.length` the batch is
+ * half-written (its last documents are missing).
+ */
+async function crashedWriter(store: MongoEventStore, batch: Event[], stored = batch.length) {
+  const [last] = await events(store).find({}).sort({ _id: -1 }).limit(1).toArray();
+  const start = last ? Number(last._id) + 1 : 1;
+  const end = start + batch.length - 1;
+  const docs = batch
+    .slice(0, stored)
+    .map((event, i) => toDocument(event, JSON.stringify(event.data), start + i, start, end));
+  await events(store).insertMany(docs);
+  return { start, end };
+}
+
+const notFound = async (store: MongoEventStore, id: string) =>
+  isGoesError(await store.find(id).catch((e: unknown) => e), 'EVENT_NOT_FOUND');
+
+describe('a writer that died after storing its whole batch', () => {
+  it('leaves the batch out of queries until the next insert commits it, in position order', async () => {
+    const store = open();
+    const ns = namespace();
+    const before = await store.insert([ns.event('e')]);
+    const orphan = ns.history('agg', 3);
+    await crashedWriter(store, orphan);
+    expect(await drain(store.query(query().name(ns.name('foo'))))).toEqual([]);
+    // A complete batch is final, so find shows it at once; queries by position wait for the
+    // commit, which the next insert makes.
+    expect(eventsEqual(await store.find((orphan[0] as Event).id), orphan[0] as Event)).toBe(true);
+
+    const after = await store.insert([ns.event('e')]);
+    const all = await drain(store.query(query().name(ns.name('e'), ns.name('foo'))));
+    expectEventsInOrder(all, [...before, ...orphan, ...after]);
+    expect(eventsEqual(await store.find((orphan[2] as Event).id), orphan[2] as Event)).toBe(true);
+  });
+
+  it('counts its versions: the next append of that aggregate follows them', async () => {
+    const store = open();
+    const ns = namespace();
+    const orphan = ns.history('agg', 2) as [Event, Event];
+    const ref = orphan[0].aggregate as { name: string; id: string };
+    await crashedWriter(store, orphan);
+    const conflict = await store
+      .insert([ns.event('x', { aggregate: { ...ref, version: 1 } })])
+      .catch((e: unknown) => e);
+    expect(conflict).toMatchObject({ code: 'VERSION_CONFLICT', expected: 0, actual: 2 });
+    await store.insert([ns.event('x', { aggregate: { ...ref, version: 3 } })]);
+    expect(
+      (await drain(store.query(query().aggregate(ref.name, ref.id)))).map(
+        (e) => e.aggregate?.version,
+      ),
+    ).toEqual([1, 2, 3]);
+  });
+});
+
+describe('a writer that died halfway through its batch', () => {
+  it('never shows any of it; the next insert turns it into tombstones', async () => {
+    const store = open();
+    const ns = namespace();
+    const half = [ns.event('h'), ns.event('h'), ns.event('h')];
+    const { start } = await crashedWriter(store, half, 2);
+    expect(await drain(store.query(query().name(ns.name('h'))))).toEqual([]);
+    const [next] = await store.insert([ns.event('n')]);
+    // The half-written batch's positions stay taken: nothing can ever appear there.
+    expect((next as Event).position).toBe(start + 2);
+    expect(await drain(store.query(query().name(ns.name('h'))))).toEqual([]);
+    for (const event of half) expect(await notFound(store, event.id)).toBe(true);
+    const docs = await events(store)
+      .find({ _id: { $in: [formatPosition(start), formatPosition(start + 1)] } })
+      .toArray();
+    expect(docs.map((doc) => doc.deleted)).toEqual([true, true]);
+    // Its events can be stored again: the tombstones released their ids.
+    await store.insert(half);
+    expectSameEvents(await drain(store.query(query().name(ns.name('h')))), half);
+  });
+
+  it('does not block its aggregate: an append of the same version wins', async () => {
+    const store = open();
+    const ns = namespace();
+    const [v1] = await store.insert(ns.history('agg', 1));
+    const ref = (v1 as Event).aggregate as { name: string; id: string };
+    const half = [2, 3].map((version) => ns.event('h', { aggregate: { ...ref, version } }));
+    await crashedWriter(store, half, 1);
+    const v2 = ns.event('x', { aggregate: { ...ref, version: 2 } });
+    await store.insert([v2]);
+    expectEventsInOrder(await drain(store.query(query().aggregate(ref.name, ref.id))), [
+      v1 as Event,
+      v2,
+    ]);
+  });
+
+  it('does not hold its event ids: the same events can be inserted', async () => {
+    const store = open();
+    const ns = namespace();
+    const batch = [ns.event('h'), ns.event('h')];
+    await crashedWriter(store, batch, 1);
+    await store.insert(batch);
+    expectSameEvents(await drain(store.query(query().name(ns.name('h')))), batch);
+  });
+});
+
+describe('duplicates', () => {
+  it('answers DuplicateEventError for an id stored by a complete but uncommitted batch', async () => {
+    const store = open();
+    const ns = namespace();
+    const orphan = [ns.event('o')];
+    await crashedWriter(store, orphan);
+    const error = await store.insert([orphan[0] as Event]).catch((e: unknown) => e);
+    expect(isGoesError(error, 'DUPLICATE_EVENT')).toBe(true);
+    expect(String((error as Error).message)).toContain((orphan[0] as Event).id);
+  });
+
+  it('stores nothing of a batch whose second event has a stored id', async () => {
+    const store = open();
+    const ns = namespace();
+    const [stored] = await store.insert([ns.event('a')]);
+    const fresh = ns.event('a');
+    const error = await store.insert([fresh, stored as Event]).catch((e: unknown) => e);
+    expect(isGoesError(error, 'DUPLICATE_EVENT')).toBe(true);
+    expect(await notFound(store, fresh.id)).toBe(true);
+    // The half-inserted attempt left only a tombstone behind.
+    expect(await events(store).countDocuments({ id: fresh.id })).toBe(0);
+  });
+
+  it('stores nothing of a batch whose later event takes a stored version', async () => {
+    const store = open();
+    const ns = namespace();
+    const id = uuidv7();
+    const b = { name: ns.name('b'), id };
+    await store.insert([ns.event('x', { aggregate: { ...b, version: 1 } })]);
+    const writerA = createMongoEventStore({ client, database, collection: store.names.events });
+    stores.push(writerA);
+    // Version 1 of b passes the check before the insert (b is not blocked); the unique version
+    // slot must catch it, after a1 was inserted.
+    const a1 = ns.event('x', { aggregate: { name: ns.name('a'), id: uuidv7(), version: 1 } });
+    const error = await writerA
+      .insert([a1, ns.event('x', { aggregate: { ...b, version: 1 } })])
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'VERSION_CONFLICT', expected: 0, actual: 1 });
+    expect(await notFound(store, a1.id)).toBe(true);
+  });
+});

@@ -1,0 +1,206 @@
+import type { Codec } from '@goes/codec';
+import { type Event, InvalidArgumentError, isGoesError } from '@goes/event';
+import type { EventFeed, FeedOptions } from '../feed.js';
+import { isStorableText } from './batch.js';
+import type { NotificationHub } from './notifications.js';
+import { decodeRow, type TextRow } from './rows.js';
+
+const DONE: IteratorResult<Event> = { done: true, value: undefined };
+
+/** What a feed needs from the store. */
+export interface FeedContext {
+  readonly codec: Codec;
+  readonly hub: NotificationHub;
+  /**
+   * Reads up to `limit` rows after `after` (optionally only these names), in position order,
+   * and the last position visible to the same snapshot.
+   */
+  readonly read: (
+    after: number,
+    limit: number,
+    names: readonly string[] | undefined,
+    signal: AbortSignal | undefined,
+  ) => Promise<{ readonly rows: TextRow[]; readonly horizon: number }>;
+  /** Called when the feed ends, so the store forgets it. */
+  readonly ended: (feed: StoreFeed) => void;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(
+      `@goes/postgres: feed option ${name} must be a positive integer, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * The feed behind {@link PostgresEventStore.feed}. Positions are handed out in commit order (see
+ * the insert statement), so "everything after the last position read" never skips an event: a
+ * later commit always has a higher position.
+ */
+export class StoreFeed implements EventFeed, AsyncIterator<Event> {
+  readonly #context: FeedContext;
+  readonly #signal: AbortSignal | undefined;
+  readonly #names: readonly string[] | undefined;
+  readonly #batchSize: number;
+  readonly #pollMs: number;
+  readonly #onError: ((error: unknown) => void) | undefined;
+  /** Position of the last row read from the database (the next page starts after it). */
+  #readUpTo: number;
+  #position: number;
+  #rows: TextRow[] = [];
+  #index = 0;
+  #closed = false;
+  #iterating = false;
+  /** Ends a pending sleep when the feed closes. */
+  #wakeClose: (() => void) | undefined;
+
+  constructor(context: FeedContext, options: FeedOptions) {
+    const after = options.after ?? 0;
+    if (!Number.isSafeInteger(after) || after < 0) {
+      throw new InvalidArgumentError(
+        `@goes/postgres: feed option after must be a non-negative integer position, got ${String(after)}`,
+      );
+    }
+    if (options.names !== undefined) {
+      if (
+        !Array.isArray(options.names) ||
+        options.names.some((n) => typeof n !== 'string' || n === '')
+      ) {
+        throw new InvalidArgumentError(
+          `@goes/postgres: feed option names must be an array of non-empty strings, got ${JSON.stringify(options.names)}`,
+        );
+      }
+    }
+    this.#context = context;
+    this.#signal = options.signal;
+    this.#names =
+      options.names && options.names.length > 0 ? options.names.filter(isStorableText) : undefined;
+    this.#batchSize = positiveInteger('batchSize', options.batchSize, 500);
+    this.#pollMs = positiveInteger('pollIntervalMs', options.pollIntervalMs, 1_000);
+    this.#onError = options.onError;
+    this.#readUpTo = after;
+    this.#position = after;
+    context.hub.retain();
+  }
+
+  get position(): number {
+    return this.#position;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Event> {
+    if (this.#iterating) {
+      throw new TypeError('@goes/postgres: a feed has one consumer; it is already being iterated');
+    }
+    this.#iterating = true;
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Event>> {
+    for (;;) {
+      if (this.#closed) return DONE;
+      if (this.#signal?.aborted) {
+        this.#end();
+        throw this.#signal.reason;
+      }
+      if (this.#index < this.#rows.length) {
+        const row = this.#rows[this.#index] as TextRow;
+        let event: Event;
+        try {
+          event = decodeRow(row, this.#context.codec);
+        } catch (error) {
+          this.#end();
+          throw error;
+        }
+        this.#index++;
+        this.#position = event.position as number;
+        return { done: false, value: event };
+      }
+      // An empty batch: the names filter matched none, so the feed moved on by positions only.
+      await this.#fill();
+    }
+  }
+
+  async return(): Promise<IteratorResult<Event>> {
+    this.#end();
+    return DONE;
+  }
+
+  async close(): Promise<void> {
+    this.#end();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.#end();
+  }
+
+  /** Reads the next page, or waits for a wake-up when there is nothing new. */
+  async #fill(): Promise<void> {
+    const { hub } = this.#context;
+    const generation = hub.generation;
+    let page: { readonly rows: TextRow[]; readonly horizon: number };
+    try {
+      page = await this.#context.read(this.#readUpTo, this.#batchSize, this.#names, this.#signal);
+    } catch (error) {
+      if (this.#closed) return;
+      if (this.#signal?.aborted || !isGoesError(error, 'CONNECTION_FAILED')) {
+        this.#end();
+        throw error;
+      }
+      this.#onError?.(error);
+      await this.#sleep(undefined);
+      return;
+    }
+    if (this.#closed) return;
+    const { rows, horizon } = page;
+    this.#rows = rows;
+    this.#index = 0;
+    const last = rows[rows.length - 1];
+    if (last) this.#readUpTo = Number(last[0]);
+    // A page that is not full holds every match up to the horizon.
+    if (rows.length < this.#batchSize && horizon > this.#readUpTo) this.#readUpTo = horizon;
+    if (rows.length === 0) await this.#sleep(generation);
+  }
+
+  /**
+   * Waits for the poll interval, a wake-up (unless `generation` is undefined: after a failure
+   * the feed waits the whole interval), close, or abort (rejects with the reason).
+   */
+  #sleep(generation: number | undefined): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    const signal = this.#signal;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (error?: { reason: unknown }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        cancelWake();
+        signal?.removeEventListener('abort', onAbort);
+        this.#wakeClose = undefined;
+        if (error) reject(error.reason);
+        else resolve();
+      };
+      const onAbort = () => finish({ reason: signal?.reason });
+      const timer = setTimeout(finish, this.#pollMs);
+      const cancelWake =
+        generation === undefined ? () => {} : this.#context.hub.onWake(generation, finish);
+      this.#wakeClose = finish;
+      signal?.addEventListener('abort', onAbort, { once: true });
+    }).catch((error: unknown) => {
+      this.#end();
+      throw error;
+    });
+  }
+
+  #end(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rows = [];
+    this.#wakeClose?.();
+    this.#context.hub.release();
+    this.#context.ended(this);
+  }
+}
