@@ -182,6 +182,20 @@ describe('core NATS driver', () => {
     expect(recorder.events.slice(1).map((event) => event.id)).toEqual(events.map((e) => e.id));
   });
 
+  it('hands a long burst to the client as it grows, without waiting for the end of the turn', async () => {
+    const nc = await connect({ servers: NATS_URL });
+    const bus = createNatsEventBus({ connection: nc, subjectPrefix: `goestest.${unique()}` });
+    await bus.publish([createEvent('x', 0)]);
+    const before = nc.stats().outMsgs;
+    const publishing = Array.from({ length: 3_000 }, (_, i) => bus.publish([createEvent('x', i)]));
+    // Still in the same turn: at most one batch's worth (1,024 messages) is waiting in the bus.
+    expect(nc.stats().outMsgs - before).toBeGreaterThanOrEqual(3_000 - 1_024);
+    await Promise.all(publishing);
+    expect(nc.stats().outMsgs - before).toBe(3_000);
+    await bus.close();
+    await nc.close();
+  });
+
   it('rejects a publish with PUBLISH_FAILED when its connection closed before it was sent', async () => {
     const nc = await connect({ servers: NATS_URL });
     const bus = createNatsEventBus({ connection: nc, subjectPrefix: `goestest.${unique()}` });
