@@ -1,6 +1,6 @@
 /**
- * `pnpm bench [filter]`: runs every scenario in src/scenarios (or those whose id, backend or
- * title contains the filter) and prints one row per scenario: framework figure, raw baseline
+ * `pnpm bench [filter]`: runs every scenario in src/scenarios, or those the filter names (exact
+ * ids, comma-separated, e.g. `M1b,R2`; otherwise any part of an id, backend or title), and prints one row per scenario: framework figure, raw baseline
  * measured in the same run, and their ratio. Writes the results as JSON to bench-results.json.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
