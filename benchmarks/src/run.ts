@@ -1,6 +1,6 @@
 /**
- * `pnpm bench [filter]`: runs every scenario in src/scenarios (or those whose id, backend or
- * title contains the filter) and prints one row per scenario: framework figure, raw baseline
+ * `pnpm bench [filter]`: runs every scenario in src/scenarios, or those the filter names (exact
+ * ids, comma-separated, e.g. `M1b,R2`; otherwise any part of an id, backend or title), and prints one row per scenario: framework figure, raw baseline
  * measured in the same run, and their ratio. Writes the results as JSON to bench-results.json.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
@@ -48,10 +48,18 @@ async function isReachable(server: string): Promise<boolean> {
 const fmt = (n: number) =>
   n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 1 ? n.toFixed(1) : n.toFixed(3);
 
-const selected = scenarios.filter(
-  (s) =>
-    !filter || [s.id, s.backend, s.title].some((field) => field.toLowerCase().includes(filter)),
-);
+// A filter that names scenario ids exactly (comma-separated) selects those; otherwise it matches
+// any part of an id, backend or title.
+const ids = new Set(filter?.split(',').map((part) => part.trim()));
+const exact = scenarios.filter((s) => ids.has(s.id.toLowerCase()));
+const selected =
+  exact.length > 0
+    ? exact
+    : scenarios.filter(
+        (s) =>
+          !filter ||
+          [s.id, s.backend, s.title].some((field) => field.toLowerCase().includes(filter)),
+      );
 console.log(
   `goes benchmarks — ${cpus()[0]?.model ?? 'cpu'} × ${cpus().length}, Node ${process.version}`,
 );

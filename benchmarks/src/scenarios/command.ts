@@ -4,10 +4,8 @@
  * instance), 1 and 64 in flight. Raw twin: a minimal hand-written request/reply over the same
  * in-memory EventBus (publish a request event, a responder publishes a reply event, the requester
  * matches it by id), so the ratio shows what the protocol costs (4 events per command instead of
- * 2, claims, timers, codecs). C3: the local bus against calling the handler directly. C4: the
- * distributed bus over the NATS core event bus (a dispatching and a handling instance on their own
- * connections) against the raw client's request/reply (`nc.request` to an echo responder), 1 in
- * flight — the round trip the perf notes quote for NATS.
+ * 2, claims, timers, codecs). C3: the local bus against calling the handler directly. The
+ * distributed bus over NATS is measured in nats-command.ts (NC1–NC4).
  */
 import {
   type CommandBus,
@@ -17,8 +15,6 @@ import {
   createLocalCommandBus,
 } from '@goes/command';
 import { createEvent, createMemoryEventBus, type EventBus, type Subscription } from '@goes/event';
-import { createNatsEventBus } from '@goes/nats';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type Measurement, measureEach, type Scenario } from '../harness.js';
 
 type Payload = { readonly sku: string; readonly quantity: number; readonly customer: string };
@@ -82,43 +78,6 @@ class Framework {
     await this.handler.close();
     await this.events.close();
     if (this.handlerEvents !== this.events) await this.handlerEvents.close();
-  }
-}
-
-const NATS_URL = process.env.GOES_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-/** The raw NATS side: request/reply with the client, JSON payloads like the bus. */
-class RawNats {
-  #requester: NatsConnection | undefined;
-  #responder: NatsConnection | undefined;
-  readonly #subject = `bench.command.${Math.random().toString(36).slice(2, 10)}`;
-
-  async start(): Promise<void> {
-    this.#responder = await connect({ servers: NATS_URL });
-    this.#requester = await connect({ servers: NATS_URL });
-    this.#responder.subscribe(this.#subject, {
-      callback: (error, msg) => {
-        if (error) return;
-        const p = msg.json<Payload>();
-        msg.respond(JSON.stringify(handle(p)));
-      },
-    });
-    await this.#responder.flush();
-    await this.request();
-  }
-
-  async request(): Promise<void> {
-    const reply = await (this.#requester as NatsConnection).request(
-      this.#subject,
-      JSON.stringify({ id: createEvent('x', null).id, payload }),
-      { timeout: 5_000 },
-    );
-    if (!reply.json<Result>().accepted) throw new Error('the responder refused');
-  }
-
-  async close(): Promise<void> {
-    await this.#requester?.drain();
-    await this.#responder?.drain();
   }
 }
 
@@ -195,8 +154,6 @@ function roundTrip(id: string, inFlight: number, count: number): Scenario {
 }
 
 let local: CommandBus<BenchCommands>;
-let overNats: Framework;
-let rawNats: RawNats;
 
 export const scenarios: Scenario[] = [
   roundTrip('C1', 1, 5_000),
@@ -220,30 +177,6 @@ export const scenarios: Scenario[] = [
       }),
     async teardown() {
       await local.close();
-    },
-  },
-  {
-    id: 'C4',
-    backend: 'nats',
-    title:
-      'distributed bus over NATS core: sync dispatch round trip, 1 in flight, vs raw nc.request',
-    unit: 'commands',
-    requires: ['nats'],
-    async setup() {
-      const prefix = `bench.${Math.random().toString(36).slice(2, 10)}`;
-      overNats = new Framework(
-        createNatsEventBus({ url: NATS_URL, subjectPrefix: prefix }),
-        createNatsEventBus({ url: NATS_URL, subjectPrefix: prefix }),
-      );
-      await overNats.start(1);
-      rawNats = new RawNats();
-      await rawNats.start();
-    },
-    framework: () => measureEach(1_000, () => overNats.dispatch()),
-    raw: () => measureEach(1_000, () => rawNats.request()),
-    async teardown() {
-      await overNats.close();
-      await rawNats.close();
     },
   },
 ];

@@ -8,11 +8,12 @@ import { type Channel, createChannel } from '@goes/streams';
 import type { Msg, NatsConnection, Subscription as NatsSub } from '@nats-io/transport-node';
 import type { Driver, ManagedSubscription, OutgoingMessage, SubscriptionPlan } from './driver.js';
 import { decodeEnvelope } from './envelope.js';
-import { PublishError } from './errors.js';
+import { PublishBatch } from './publish-batch.js';
 
 /**
- * Core NATS: publish is fire-and-forget into the client's buffer (at most once), subscriptions
- * are plain or queue-group subscriptions whose callback decodes into a bounded queue.
+ * Core NATS: publish is fire-and-forget into the client's buffer (at most once; the publishes of
+ * one event-loop turn are handed over together, see {@link PublishBatch}), subscriptions are
+ * plain or queue-group subscriptions whose callback decodes into a bounded queue.
  *
  * @internal
  */
@@ -35,15 +36,10 @@ export class CoreDriver implements Driver {
     }
   }
 
-  async publish(nc: NatsConnection, messages: readonly OutgoingMessage[]): Promise<void> {
-    for (let i = 0; i < messages.length; i++) {
-      const message = messages[i] as OutgoingMessage;
-      try {
-        nc.publish(message.subject, message.bytes);
-      } catch (cause) {
-        throw new PublishError(i, message.id, { cause });
-      }
-    }
+  readonly #batch = new PublishBatch();
+
+  publish(nc: NatsConnection, messages: readonly OutgoingMessage[]): Promise<void> {
+    return this.#batch.add(nc, messages);
   }
 
   async subscribe(

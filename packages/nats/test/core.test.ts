@@ -166,6 +166,48 @@ describe('core NATS driver', () => {
     );
   });
 
+  it('sends the publishes of one turn in call order, resolving each, and close() waits for them', async () => {
+    const prefix = `goestest.${unique()}`;
+    const listener = open({ subjectPrefix: prefix });
+    const recorder = record(await listener.subscribe(['burst']));
+    const bus = createNatsEventBus({ url: NATS_URL, subjectPrefix: prefix });
+    await bus.publish([createEvent('burst', { i: -1 })]); // connected
+    const events = Array.from({ length: 300 }, (_, i) => createEvent('burst', { i }));
+    // Separate calls in one turn, none awaited before close(): they leave together, in order.
+    const publishing = events.map((event) => bus.publish([event]));
+    const closing = bus.close();
+    await expect(Promise.all(publishing)).resolves.toHaveLength(300);
+    await closing;
+    await recorder.waitFor((all) => all.length === 301, 3_000);
+    expect(recorder.events.slice(1).map((event) => event.id)).toEqual(events.map((e) => e.id));
+  });
+
+  it('hands a long burst to the client as it grows, without waiting for the end of the turn', async () => {
+    const nc = await connect({ servers: NATS_URL });
+    const bus = createNatsEventBus({ connection: nc, subjectPrefix: `goestest.${unique()}` });
+    await bus.publish([createEvent('x', 0)]);
+    const before = nc.stats().outMsgs;
+    const publishing = Array.from({ length: 3_000 }, (_, i) => bus.publish([createEvent('x', i)]));
+    // Still in the same turn: at most one batch's worth (1,024 messages) is waiting in the bus.
+    expect(nc.stats().outMsgs - before).toBeGreaterThanOrEqual(3_000 - 1_024);
+    await Promise.all(publishing);
+    expect(nc.stats().outMsgs - before).toBe(3_000);
+    await bus.close();
+    await nc.close();
+  });
+
+  it('rejects a publish with PUBLISH_FAILED when its connection closed before it was sent', async () => {
+    const nc = await connect({ servers: NATS_URL });
+    const bus = createNatsEventBus({ connection: nc, subjectPrefix: `goestest.${unique()}` });
+    const event = createEvent('x', 1);
+    const publishing = bus.publish([event]).catch((e: unknown) => e);
+    await nc.close();
+    const error = await publishing;
+    expect(isGoesError(error, 'PUBLISH_FAILED')).toBe(true);
+    expect((error as Error).message).toContain(event.id);
+    await bus.close();
+  });
+
   it('honours an aborted signal on publish and subscribe', async () => {
     const bus = open();
     const reason = new Error('stop');

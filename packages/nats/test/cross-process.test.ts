@@ -1,55 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { createEvent } from '@goes/event';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createNatsEventBus, type NatsEventBus } from '../src/index.js';
+import { ChildService } from './child-process.js';
 import { deleteStream, eventually, NATS_URL, unique } from './helpers.js';
 
-const runner = fileURLToPath(new URL('./fixtures/durable-subscriber.ts', import.meta.url));
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
+/** The ids of the events a durable-subscriber child printed. */
+const eventsOf = (child: ChildService): unknown[] => child.with('event').map((m) => m.event);
 
-/** A durable subscriber in a child process (tsx runs the TypeScript sources). */
-class Child {
-  readonly events: string[] = [];
-  ready = false;
-  exited = false;
-  readonly #process: ChildProcess;
-  #stderr = '';
-
-  constructor(env: Record<string, string>) {
-    const { NODE_OPTIONS: _, ...inherited } = process.env;
-    this.#process = spawn(
-      process.execPath,
-      ['--conditions=@goes/source', '--import', 'tsx', runner],
-      { cwd: packageDir, env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    createInterface({ input: this.#process.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      const message = JSON.parse(line) as { ready?: boolean; event?: string };
-      if (message.ready) this.ready = true;
-      if (message.event) this.events.push(message.event);
-    });
-    this.#process.stderr?.on('data', (chunk: Buffer) => {
-      this.#stderr += chunk.toString();
-    });
-    this.#process.on('exit', () => {
-      this.exited = true;
-    });
-  }
-
-  async waitReady(): Promise<void> {
-    await eventually(() => this.ready || this.exited, 20_000, 'the child to subscribe');
-    if (!this.ready) throw new Error(`the child process failed:\n${this.#stderr}`);
-  }
-
-  async stop(signal: NodeJS.Signals): Promise<void> {
-    if (this.exited) return;
-    this.#process.kill(signal);
-    await eventually(() => this.exited, 10_000, `the child to exit on ${signal}`);
-  }
-}
-
-const children: Child[] = [];
+const children: ChildService[] = [];
 const buses: NatsEventBus[] = [];
 const streams: string[] = [];
 afterEach(async () => {
@@ -77,7 +35,10 @@ function scenario() {
   });
   buses.push(publisher);
   const child = (extra: Record<string, string> = {}) => {
-    const started = new Child({ ...env, ...extra });
+    const started = new ChildService('durable-subscriber', 'the durable subscriber', {
+      ...env,
+      ...extra,
+    });
     children.push(started);
     return started;
   };
@@ -91,7 +52,7 @@ describe('JetStream across processes', () => {
     await first.waitReady();
     const before = createEvent('order.placed', { n: 0 });
     await publisher.publish([before]);
-    await eventually(() => first.events.length === 1, 5_000, 'the first child to get the event');
+    await eventually(() => eventsOf(first).length === 1, 5_000, 'the first child to get the event');
     await first.stop('SIGTERM');
 
     const meanwhile = Array.from({ length: 5 }, (_, n) =>
@@ -100,9 +61,9 @@ describe('JetStream across processes', () => {
     await publisher.publish(meanwhile);
     const second = child();
     await second.waitReady();
-    await eventually(() => second.events.length >= 5, 10_000, 'the restarted child to catch up');
-    expect(first.events).toEqual([before.id]);
-    expect(second.events).toEqual(meanwhile.map((e) => e.id));
+    await eventually(() => eventsOf(second).length >= 5, 10_000, 'the restarted child to catch up');
+    expect(eventsOf(first)).toEqual([before.id]);
+    expect(eventsOf(second)).toEqual(meanwhile.map((e) => e.id));
   });
 
   it('an event in hand when the subscriber process dies is redelivered to its successor', async () => {
@@ -111,14 +72,14 @@ describe('JetStream across processes', () => {
     await crashing.waitReady();
     const inHand = createEvent('order.placed', { n: 1 });
     await publisher.publish([inHand]);
-    await eventually(() => crashing.events.length === 1, 5_000, 'the child to take the event');
+    await eventually(() => eventsOf(crashing).length === 1, 5_000, 'the child to take the event');
     await crashing.stop('SIGKILL');
 
     const later = createEvent('order.placed', { n: 2 });
     await publisher.publish([later]);
     const successor = child();
     await successor.waitReady();
-    await eventually(() => successor.events.length >= 2, 10_000, 'the redelivery');
-    expect(successor.events.sort()).toEqual([inHand.id, later.id].sort());
+    await eventually(() => eventsOf(successor).length >= 2, 10_000, 'the redelivery');
+    expect(eventsOf(successor).sort()).toEqual([inHand.id, later.id].sort());
   });
 });

@@ -257,7 +257,14 @@ export function eventBusConformance(
         await bus.publish(events);
         await plain.waitFor((all) => all.length === 30, 1_000 + slack);
         const total = () => members.reduce((n, m) => n + m.events.length, 0);
-        await members[0]?.waitFor(() => total() === 30, 1_000 + slack);
+        // A recorder re-checks only when its own subscription receives an event, so wait on every
+        // member: whichever receives the last event sees the total complete.
+        await Promise.any(
+          members.map((member) => member.waitFor(() => total() === 30, 1_000 + slack)),
+        ).catch(() => {
+          const counts = members.map((member) => member.events.length).join(', ');
+          throw new Error(`the group's members received ${total()} of 30 events (${counts})`);
+        });
         await delay(50);
         const received = members.flatMap((m) => m.events.map((e) => e.id)).sort();
         expect(received).toEqual(events.map((e) => e.id).sort());
