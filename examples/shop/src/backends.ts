@@ -32,8 +32,15 @@ export interface Backends extends AsyncDisposable {
   readonly description: string;
   /** The event store (without the bus: `createShop` adds `withBus`). */
   readonly store: EventStore;
-  /** The event bus for domain events and the command bus' messages. */
+  /** The event bus of the domain events (what the store publishes). */
   readonly bus: EventBus;
+  /**
+   * The event bus the distributed command bus coordinates over. In memory it is `bus` (the seed:
+   * the command bus uses the event bus); on NATS a core-NATS bus of its own, on the subject prefix
+   * `<namespace>.commands`, so a JetStream stream of the domain events never captures the
+   * command protocol.
+   */
+  readonly commandTransport: EventBus;
   /** Where the repositories keep snapshots. */
   readonly snapshots: SnapshotStore;
   /** A read-model repository for the models named `name` (a table or collection of its own). */
@@ -46,13 +53,16 @@ export interface Backends extends AsyncDisposable {
 export async function createBackends(config: ShopConfig, codec: Codec): Promise<Backends> {
   const persistence = await createPersistence(config, codec);
   let bus: EventBus;
+  let commandTransport: EventBus;
   try {
-    bus = await createBus(config, codec);
+    bus = await createBus(config, codec, 'events');
+    commandTransport = config.bus === 'memory' ? bus : await createBus(config, codec, 'commands');
   } catch (error) {
     await persistence.close();
     throw error;
   }
   const close = async () => {
+    if (commandTransport !== bus) await commandTransport.close();
     await bus.close();
     await persistence.close();
   };
@@ -65,6 +75,7 @@ export async function createBackends(config: ShopConfig, codec: Codec): Promise<
     description: `store ${storeName}, bus ${busName}`,
     store: persistence.store,
     bus,
+    commandTransport,
     snapshots: persistence.snapshots,
     models: (name, revive) => persistence.models(name, revive),
     close,
@@ -163,12 +174,17 @@ async function mongoPersistence(config: ShopConfig, codec: Codec): Promise<Persi
   };
 }
 
-async function createBus(config: ShopConfig, codec: Codec): Promise<EventBus> {
+async function createBus(
+  config: ShopConfig,
+  codec: Codec,
+  purpose: 'events' | 'commands',
+): Promise<EventBus> {
   if (config.bus === 'memory') return createMemoryEventBus({ codec });
   const { createNatsEventBus } = await import('@goes/nats');
+  // Core NATS for both: projections catch up from the store, the command protocol has deadlines.
   return createNatsEventBus({
     url: config.natsUrl,
     codec,
-    subjectPrefix: `${config.namespace}.events`,
+    subjectPrefix: `${config.namespace}.${purpose}`,
   });
 }

@@ -87,7 +87,7 @@ export async function createShop(config: ShopConfig, options: ShopOptions = {}):
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const backends: Backends = await createBackends(config, shopEventCodec());
   const store = withBus(backends.store, backends.bus, { onPublishError: onError });
-  const commands = createDistributedCommandBus<ShopCommands>(backends.bus, {
+  const commands = createDistributedCommandBus<ShopCommands>(backends.commandTransport, {
     codec: shopCommandCodec(),
     onError,
   });

@@ -19,7 +19,11 @@ try {
 console.log('goes example shop — products, customers and orders, event-sourced');
 const shop = await createShop(config);
 try {
-  console.log(`backends: ${shop.description}; command bus: distributed over the event bus`);
+  const transport =
+    config.bus === 'memory'
+      ? 'the event bus'
+      : `core NATS, subjects ${config.namespace}.commands.>`;
+  console.log(`backends: ${shop.description}; command bus: distributed over ${transport}`);
   console.log(
     'running: command handlers, projections (catalogue, order summaries), customer lookup, and this client',
   );
