@@ -42,7 +42,9 @@ export async function natsCore(url: string, prefix: string) {
   // #region nats-core
   const bus = createNatsEventBus({ url, codec: orderCodec, subjectPrefix: `${prefix}.events` });
   const store = withBus(createMemoryEventStore({ codec: orderCodec }), bus); // any store
-  const commands = createDistributedCommandBus(bus); // commands between processes
+  // Commands between processes: the protocol on a core-NATS bus and a prefix of its own.
+  const transport = createNatsEventBus({ url, subjectPrefix: `${prefix}.commands` });
+  const commands = createDistributedCommandBus(transport);
 
   const subscription = await bus.subscribe(['order.placed']);
   await store.insert([
@@ -55,6 +57,7 @@ export async function natsCore(url: string, prefix: string) {
   const received = await first(subscription, { signal: AbortSignal.timeout(5_000) });
   // #endregion nats-core
   await commands.close();
+  await transport.close();
   await bus.close();
   return received?.data;
 }
