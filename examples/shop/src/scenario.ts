@@ -3,11 +3,18 @@
  * service runs against the handler and projection services. It talks to the shop only through
  * the command bus and the read side, so it runs unchanged in both.
  */
-import { type Command, deleteAggregateCommand, isCommandError } from '@goes/command';
+import {
+  type Command,
+  type CommandName,
+  deleteAggregateCommand,
+  isCommandError,
+  type PayloadOf,
+  type ResultOf,
+} from '@goes/command';
 import { isGoesError, uuidv7 } from '@goes/event';
 import { isAggregateNotFoundError } from '@goes/repository';
 import { drain } from '@goes/streams';
-import { commands } from './commands/commands.js';
+import { commands, type ShopCommands } from './commands/commands.js';
 import type { Shop } from './shop.js';
 import { count, money, shortId, table } from './ui/format.js';
 import { createProgress, type ProgressOutput } from './ui/progress.js';
@@ -78,9 +85,12 @@ export async function runScenario(
   let stepNumber = 0;
   const step = (text: string) => print(`\n[${++stepNumber}] ${text}`);
   const dispatched: Record<string, number> = {};
-  const sync = <R>(command: Command, send: () => Promise<R>): Promise<R> => {
+  // Every command of the scenario is dispatched synchronously (it waits for the outcome).
+  const send = <N extends CommandName<ShopCommands>>(
+    command: Command<N, PayloadOf<ShopCommands, N>>,
+  ): Promise<ResultOf<ShopCommands, N>> => {
     dispatched[command.name] = (dispatched[command.name] ?? 0) + 1;
-    return send();
+    return shop.commands.dispatch(command, { sync: true });
   };
 
   if (options.waitForServices) {
@@ -111,7 +121,7 @@ export async function runScenario(
   for (const product of PRODUCTS) {
     const id = uuidv7();
     const command = commands.createProduct(id, product);
-    await sync(command, () => shop.commands.dispatch(command, { sync: true }));
+    await send(command);
     productIds.push(id);
   }
   indent(
@@ -126,7 +136,7 @@ export async function runScenario(
   for (const customer of CUSTOMERS) {
     const id = uuidv7();
     const command = commands.registerCustomer(id, customer);
-    await sync(command, () => shop.commands.dispatch(command, { sync: true }));
+    await send(command);
     customerIds.push(id);
   }
   const first = CUSTOMERS[0];
@@ -139,7 +149,7 @@ export async function runScenario(
     email: 'ADA@example.com',
   });
   try {
-    await sync(duplicate, () => shop.commands.dispatch(duplicate, { sync: true }));
+    await send(duplicate);
     print('    a second registration with the same e-mail was accepted (unexpected)');
   } catch (error) {
     if (!isCommandError(error, 'EMAIL_TAKEN')) throw error;
@@ -166,10 +176,10 @@ export async function runScenario(
     name: 'Temporary Tester',
     email: 'temp@example.com',
   });
-  await sync(temporary, () => shop.commands.dispatch(temporary, { sync: true }));
+  await send(temporary);
   await waitUntil(async () => (await shop.reads.customerByEmail('temp@example.com')) === leaving);
   const deletion = deleteAggregateCommand({ name: 'customer', id: leaving });
-  await sync(deletion, () => shop.commands.dispatch(deletion, { sync: true }));
+  await send(deletion);
   const fetched = await shop.customers.fetch(leaving).catch((error: unknown) => error);
   const freed = await waitUntil(
     async () => (await shop.reads.customerByEmail('temp@example.com')) === undefined,
@@ -192,9 +202,7 @@ export async function runScenario(
     const customerId = customerIds[Math.floor(random() * customerIds.length)] as string;
     const command = commands.placeOrder(orderId, { customerId, lines });
     try {
-      const { totalCents } = await sync(command, () =>
-        shop.commands.dispatch(command, { sync: true }),
-      );
+      const { totalCents } = await send(command);
       placed.push(orderId);
       revenue += totalCents;
     } catch (error) {
@@ -220,11 +228,11 @@ export async function runScenario(
   const pricey = [...before].sort((a, b) => b.priceCents - a.priceCents)[0];
   if (scarce && pricey) {
     const restock = commands.restock(scarce.id, 100);
-    await sync(restock, () => shop.commands.dispatch(restock, { sync: true }));
+    await send(restock);
     print(`    ${scarce.name}: ${scarce.available} left, restocked with 100`);
     const newPrice = Math.round((pricey.priceCents * 0.9) / 100) * 100 - 1;
     const reprice = commands.changePrice(pricey.id, newPrice);
-    await sync(reprice, () => shop.commands.dispatch(reprice, { sync: true }));
+    await send(reprice);
     print(`    ${pricey.name}: ${money(pricey.priceCents)} → ${money(newPrice)}`);
   }
 
@@ -234,7 +242,7 @@ export async function runScenario(
   await inParallel(toCancel.length, concurrency, async (i) => {
     const orderId = toCancel[i] as string;
     const command = commands.cancelOrder(orderId, 'changed my mind');
-    await sync(command, () => shop.commands.dispatch(command, { sync: true }));
+    await send(command);
     cancelled.push(orderId);
   });
   print(`    ${cancelled.length} cancelled`);
