@@ -72,7 +72,9 @@ export interface DistributedCommandBusOptions extends CommandBusTimeouts {
   /**
    * How long a dispatch waits for a claim when no instance announced a handler for its name,
    * before failing with {@link NoHandlerError}. It covers a handler registered a moment ago
-   * whose announcement is still on its way. Default 250 (capped by `assignTimeout`).
+   * whose announcement is still on its way. A freshly started instance also waits this long after
+   * its own discovery request came back (so that the other instances' answers can arrive) before
+   * it says "no handler". Default 250 (capped by `assignTimeout`).
    */
   readonly noHandlerTimeout?: number | undefined;
   /**
@@ -97,7 +99,8 @@ export interface DistributedCommandBusOptions extends CommandBusTimeouts {
  * the `accepted` step folded into the assignment: `dispatched` → `requested` (each instance with a
  * free handler slot) → `assigned` (the first claimant) → `executed` (only when the dispatcher
  * waits). Instances announce the names they handle, so a command nobody handles fails fast with
- * {@link NoHandlerError}.
+ * {@link NoHandlerError}, and a command still waiting for a claim is offered again to an instance
+ * that announces its name later (one that started after the first offer went out).
  *
  * The event bus must deliver every protocol event to every instance: do not put it behind a
  * load-balancing group.

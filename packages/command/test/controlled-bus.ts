@@ -1,10 +1,4 @@
-import type {
-  Event,
-  EventBus,
-  SignalOptions,
-  SubscribeOptions,
-  Subscription,
-} from '@goes/event';
+import type { Event, EventBus, SignalOptions, SubscribeOptions, Subscription } from '@goes/event';
 import { type Channel, createChannel } from '@goes/streams';
 
 /** Events held back by a {@link ControlledEventBus}, until `release()`. */

@@ -319,7 +319,10 @@ describe('a dispatch published before a handler instance subscribed', () => {
     const gate = flaky.gateSubscribe(COMMAND_BUS_EVENTS.dispatched);
     flaky.cut(COMMAND_BUS_EVENTS.dispatched);
     await until(
-      () => announcements(seen, handler.id).slice(before).some((data) => data.names.length === 0),
+      () =>
+        announcements(seen, handler.id)
+          .slice(before)
+          .some((data) => data.names.length === 0),
       'the handler instance to withdraw its names',
     );
     await until(() => gate.waiting === 1, 'the handler instance to resubscribe');
