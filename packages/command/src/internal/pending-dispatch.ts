@@ -2,7 +2,7 @@ import type { CommandInfo } from '../command.js';
 import type { CommandReport } from '../contracts.js';
 import type { CommandDispatchedData } from '../protocol.js';
 import type { SyncWaiter } from './resolution.js';
-import { startTimer, type Timer } from './timers.js';
+import { type Deadline, startTimer, stopTimer } from './timers.js';
 
 /** What a {@link PendingDispatch} is made of. */
 export interface PendingDispatchInit {
@@ -41,7 +41,7 @@ export class PendingDispatch implements SyncWaiter {
   /** The instance it was assigned to. */
   handler = '';
   readonly #init: PendingDispatchInit;
-  #timer: Timer | undefined;
+  #timer: Deadline | undefined;
   #abortListener: (() => void) | undefined;
 
   constructor(init: PendingDispatchInit) {
@@ -58,7 +58,7 @@ export class PendingDispatch implements SyncWaiter {
 
   /** Replaces the deadline: `fn(this)` runs after `ms` unless it settles first. */
   deadline(ms: number, fn: (pending: PendingDispatch) => void): void {
-    clearTimeout(this.#timer);
+    stopTimer(this.#timer);
     this.#timer = startTimer(ms, fn, this);
   }
 
@@ -85,7 +85,7 @@ export class PendingDispatch implements SyncWaiter {
   #finish(): boolean {
     if (this.state === 'done') return false;
     this.state = 'done';
-    clearTimeout(this.#timer);
+    stopTimer(this.#timer);
     if (this.#abortListener) this.#init.signal?.removeEventListener('abort', this.#abortListener);
     this.#init.onDone(this);
     return true;
