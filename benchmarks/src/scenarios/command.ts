@@ -4,8 +4,10 @@
  * instance), 1 and 64 in flight. Raw twin: a minimal hand-written request/reply over the same
  * in-memory EventBus (publish a request event, a responder publishes a reply event, the requester
  * matches it by id), so the ratio shows what the protocol costs (4 events per command instead of
- * 2, claims, timers, codecs). C3: the local bus against calling the handler directly. The
- * distributed bus over NATS is measured in nats-command.ts (NC1–NC4).
+ * 2, claims, timers, codecs). C3: the local bus against calling the handler directly. C5/C6:
+ * what a handler that reads its `signal` costs per command (an AbortSignal is made only for a
+ * handler that reads it): the same bus and dispatches, the handler reading its signal against
+ * one that does not. The distributed bus over NATS is measured in nats-command.ts (NC1–NC4).
  */
 import {
   type CommandBus,
@@ -155,6 +157,53 @@ function roundTrip(id: string, inFlight: number, count: number): Scenario {
 
 let local: CommandBus<BenchCommands>;
 
+type SignalCommands = {
+  'bench.signal.read': CommandSpec<Payload, Result>;
+  'bench.signal.ignored': CommandSpec<Payload, Result>;
+};
+
+/**
+ * The cost of the handler's signal: one bus (local, or a distributed pair over the in-memory
+ * event bus) with two handlers doing the same work, one of which reads `signal` (as the
+ * aggregate wiring does, to pass it to the repository) — framework — and one that does not — raw.
+ */
+function signalCost(id: string, kind: 'local' | 'distributed', count: number): Scenario {
+  let events: EventBus;
+  let handler: CommandBus<SignalCommands>;
+  let dispatcher: CommandBus<SignalCommands>;
+  const send = async (name: keyof SignalCommands) => {
+    const result = await dispatcher.dispatch(createCommand(name, payload), { sync: true });
+    if (!result.accepted) throw new Error('the handler refused');
+  };
+  return {
+    id,
+    backend: 'memory',
+    title: `${kind} bus: sync dispatch, 1 in flight, handler reads its signal vs a handler that does not`,
+    unit: 'commands',
+    async setup() {
+      events = createMemoryEventBus();
+      handler =
+        kind === 'local'
+          ? createLocalCommandBus<SignalCommands>()
+          : createDistributedCommandBus<SignalCommands>(events);
+      dispatcher = kind === 'local' ? handler : createDistributedCommandBus<SignalCommands>(events);
+      await handler.handle('bench.signal.read', ({ payload: p, signal }) => {
+        signal.throwIfAborted();
+        return handle(p);
+      });
+      await handler.handle('bench.signal.ignored', ({ payload: p }) => handle(p));
+      await send('bench.signal.read');
+    },
+    framework: () => measureEach(count, () => send('bench.signal.read')),
+    raw: () => measureEach(count, () => send('bench.signal.ignored')),
+    async teardown() {
+      await dispatcher.close();
+      await handler.close();
+      await events.close();
+    },
+  };
+}
+
 export const scenarios: Scenario[] = [
   roundTrip('C1', 1, 5_000),
   roundTrip('C2', 64, 20_000),
@@ -179,4 +228,6 @@ export const scenarios: Scenario[] = [
       await local.close();
     },
   },
+  signalCost('C5', 'local', 20_000),
+  signalCost('C6', 'distributed', 5_000),
 ];

@@ -26,6 +26,7 @@ import type {
 import { BusBase } from './internal/bus-base.js';
 import { Claimant } from './internal/claimant.js';
 import { HandlerDirectory } from './internal/directory.js';
+import { DiscoveryRound } from './internal/discovery.js';
 import { Dispatcher } from './internal/dispatcher.js';
 import { Links, type Role } from './internal/links.js';
 import {
@@ -71,7 +72,9 @@ export interface DistributedCommandBusOptions extends CommandBusTimeouts {
   /**
    * How long a dispatch waits for a claim when no instance announced a handler for its name,
    * before failing with {@link NoHandlerError}. It covers a handler registered a moment ago
-   * whose announcement is still on its way. Default 250 (capped by `assignTimeout`).
+   * whose announcement is still on its way. A freshly started instance also waits this long after
+   * its own discovery request came back (so that the other instances' answers can arrive) before
+   * it says "no handler". Default 250 (capped by `assignTimeout`).
    */
   readonly noHandlerTimeout?: number | undefined;
   /**
@@ -96,7 +99,8 @@ export interface DistributedCommandBusOptions extends CommandBusTimeouts {
  * the `accepted` step folded into the assignment: `dispatched` → `requested` (each instance with a
  * free handler slot) → `assigned` (the first claimant) → `executed` (only when the dispatcher
  * waits). Instances announce the names they handle, so a command nobody handles fails fast with
- * {@link NoHandlerError}.
+ * {@link NoHandlerError}, and a command still waiting for a claim is offered again to an instance
+ * that announces its name later (one that started after the first offer went out).
  *
  * The event bus must deliver every protocol event to every instance: do not put it behind a
  * load-balancing group.
@@ -128,6 +132,7 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
   readonly #dispatcher: Dispatcher;
   readonly #claimant: Claimant;
   readonly #directory = new HandlerDirectory();
+  readonly #discovery: DiscoveryRound;
   readonly #links: Links;
   #heartbeat: Timer | undefined;
 
@@ -160,13 +165,16 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
     const publish = (name: string, data: object) => this.#publish(name, data);
     const publishQuietly = (name: string, data: object) => this.#publishQuietly(name, data);
     const onError = (error: unknown) => safeReport(this.onError, error);
+    const noHandlerTimeout = checkTimeout('noHandlerTimeout', options.noHandlerTimeout, 250);
+    this.#discovery = new DiscoveryRound(noHandlerTimeout, this.#assignTimeout);
     this.#dispatcher = new Dispatcher({
       busId: this.id,
       resultCodec,
       assignTimeout: this.#assignTimeout,
-      noHandlerTimeout: checkTimeout('noHandlerTimeout', options.noHandlerTimeout, 250),
+      noHandlerTimeout,
       knowsHandler: (name) =>
         this.inboxes.has(name) || this.#directory.handles(name, monotonicNow()),
+      discovery: this.#discovery,
       publish,
       publishQuietly,
       onError: this.onError,
@@ -249,18 +257,36 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
   // ---------------------------------------------------------------------------------------------
   // Membership
 
-  #onHandlers(data: CommandHandlersData): void {
-    if (data.bus === this.id) return;
-    this.#directory.update(data.bus, data.names, data.ttl, monotonicNow());
-    if (data.discover && this.handledNames().length > 0) {
+  /**
+   * An announcement (this instance's own ones included, which come back through its membership
+   * subscription): answer a discovery request of another instance, notice that this instance's
+   * own request came back, and offer the dispatches still waiting for a claim again to an
+   * instance that announces their name for the first time.
+   */
+  #onHandlers(data: CommandHandlersData, eventId: string): void {
+    const now = monotonicNow();
+    if (data.bus === this.id) {
+      if (data.discover && this.#discovery.echoed(eventId, now)) this.#dispatcher.discovered();
+    } else if (data.discover && this.#announcedNames().length > 0) {
       this.announce().catch((error: unknown) => safeReport(this.onError, error));
     }
+    const news = this.#directory.update(data.bus, data.names, data.ttl, now);
+    if (news.length > 0) this.#dispatcher.reoffer(news);
+  }
+
+  /**
+   * The names this instance announces: the ones it handles, but only while its handling
+   * subscription is live. So whoever hears an announcement knows that an offer published from
+   * then on reaches the announcer — which is what makes offering waiting dispatches again sound.
+   */
+  #announcedNames(): string[] {
+    return this.#links.ready('handling') ? this.handledNames() : [];
   }
 
   #announcement(discover: boolean): CommandHandlersData {
     return {
       bus: this.id,
-      names: this.handledNames(),
+      names: this.#announcedNames(),
       ttl: this.#heartbeatInterval * 3,
       discover,
     };
@@ -308,11 +334,17 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
     await this.announce();
   }
 
-  /** A subscription is live: membership starts the heartbeat and asks who handles what. */
+  /**
+   * A subscription is live: membership starts the heartbeat and asks who handles what (a
+   * discovery round: no "no handler" verdict until this request has come back, see
+   * {@link DiscoveryRound}).
+   */
   async #connected(role: Role): Promise<void> {
     if (role !== 'membership') return;
     this.#heartbeat ??= startBackgroundInterval(this.#heartbeatInterval, () => this.#tick());
-    await this.#publish(COMMAND_BUS_EVENTS.handlers, this.#announcement(true));
+    const request = createEvent(COMMAND_BUS_EVENTS.handlers, this.#announcement(true));
+    this.#discovery.sent(request.id, monotonicNow());
+    await this.#events.publish([request]);
   }
 
   /** A subscription ended while the bus is open: fail what waits on it, resubscribe. */
@@ -320,6 +352,11 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
     safeReport(this.onError, error);
     if (role === 'dispatching') this.#dispatcher.failAll(error, false);
     if (this.closed) return;
+    if (role === 'handling' && this.#links.ready('membership')) {
+      // Offers cannot reach this instance now: withdraw its names until it has resubscribed, so
+      // its next announcement is news and the dispatches sent meanwhile are offered again.
+      this.#publishQuietly(COMMAND_BUS_EVENTS.handlers, this.#announcement(false));
+    }
     const restart =
       role === 'handling'
         ? () => this.#restartHandling()
@@ -363,7 +400,7 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
       }
       case COMMAND_BUS_EVENTS.handlers: {
         const data = readHandlers(event.data);
-        if (data) this.#onHandlers(data);
+        if (data) this.#onHandlers(data, event.id);
         else this.#malformed(event);
         break;
       }

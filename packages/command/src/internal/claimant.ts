@@ -13,7 +13,7 @@ import { Delivery, type Outcome, type OutcomeSink } from './delivery.js';
 import type { Claim, Inbox } from './inbox.js';
 import { safeReport } from './options.js';
 import { resolveOutcome } from './resolution.js';
-import { monotonicNow, startTimer, type Timer } from './timers.js';
+import { type Deadline, monotonicNow, startTimer, stopTimer } from './timers.js';
 import { decodePayload } from './validate.js';
 import { executedData } from './wire.js';
 
@@ -34,7 +34,7 @@ export interface ClaimantOptions {
 interface Reservation {
   readonly inbox: Inbox;
   readonly data: CommandDispatchedData;
-  readonly timer: Timer;
+  readonly timer: Deadline;
 }
 
 /** An assigned command on this instance, with what its outcome needs. */
@@ -135,7 +135,7 @@ export class Claimant {
       });
       return;
     }
-    clearTimeout(reservation.timer);
+    stopTimer(reservation.timer);
     this.#reservations.delete(data.id);
     const { inbox, data: dispatched } = reservation;
     let payload: unknown;
@@ -226,7 +226,7 @@ export class Claimant {
   readonly #release = (id: string): void => {
     const reservation = this.#reservations.get(id);
     if (!reservation) return;
-    clearTimeout(reservation.timer);
+    stopTimer(reservation.timer);
     this.#reservations.delete(id);
     reservation.inbox.unreserve();
   };

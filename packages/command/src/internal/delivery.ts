@@ -6,7 +6,7 @@ import {
   ExecutionTimeoutError,
   ReceiveTimeoutError,
 } from '../errors.js';
-import { monotonicNow, startTimer, type Timer } from './timers.js';
+import { type Deadline, monotonicNow, startTimer, stopTimer } from './timers.js';
 
 /** How the handler's side of one command ended. */
 export type Outcome =
@@ -53,7 +53,7 @@ export class Delivery {
   #controller: AbortController | undefined;
   #abortReason: Error | undefined;
   #state: 'new' | 'queued' | 'running' | 'settled' = 'new';
-  #timer: Timer | undefined;
+  #timer: Deadline | undefined;
   #startedAt = 0;
   #owner: DeliveryOwner | undefined;
 
@@ -96,7 +96,7 @@ export class Delivery {
   /** Hands it to the consumer: the execution timeout starts. False when it already settled. */
   start(): boolean {
     if (this.#state !== 'queued') return false;
-    clearTimeout(this.#timer);
+    stopTimer(this.#timer);
     this.#state = 'running';
     this.#startedAt = monotonicNow();
     this.#timer = startTimer(this.#options.executionTimeout, executionTimedOut, this);
@@ -154,7 +154,7 @@ export class Delivery {
   #settle(outcome: Outcome): boolean {
     if (this.#state === 'settled') return false;
     this.#state = 'settled';
-    clearTimeout(this.#timer);
+    stopTimer(this.#timer);
     if (outcome.kind !== 'succeeded' && outcome.kind !== 'failed') {
       this.#abortReason = this.#reasonOf(outcome);
       this.#controller?.abort(this.#abortReason);

@@ -1,18 +1,26 @@
 /**
- * What the other bus instances announced they handle, each entry valid until its time to live
- * runs out (so instances that crashed without saying goodbye are forgotten and the map never
- * grows without bound).
+ * What the bus instances (this one included) announced they handle, each entry valid until its
+ * time to live runs out (so instances that crashed without saying goodbye are forgotten and the
+ * map never grows without bound).
  */
 export class HandlerDirectory {
   readonly #buses = new Map<string, { names: ReadonlySet<string>; expiresAt: number }>();
 
-  /** Records an announcement; an empty list (or no time to live) removes the instance. */
-  update(bus: string, names: readonly string[], ttl: number, now: number): void {
+  /**
+   * Records an announcement; an empty list (or no time to live) removes the instance. Returns the
+   * names that are news: those the instance did not have a live announcement for until now (all
+   * of them for an instance not known, none for a heartbeat that repeats the last announcement).
+   */
+  update(bus: string, names: readonly string[], ttl: number, now: number): string[] {
+    const previous = this.#buses.get(bus);
     if (names.length === 0 || ttl <= 0) {
       this.#buses.delete(bus);
-      return;
+      return [];
     }
-    this.#buses.set(bus, { names: new Set(names), expiresAt: now + ttl });
+    const announced = new Set(names);
+    this.#buses.set(bus, { names: announced, expiresAt: now + ttl });
+    if (!previous || previous.expiresAt <= now) return [...announced];
+    return [...announced].filter((name) => !previous.names.has(name));
   }
 
   /** True when a live instance announced a handler for `name`. */

@@ -15,8 +15,10 @@ import {
   type CommandExecutedData,
   type CommandRequestedData,
 } from '../protocol.js';
+import type { DiscoveryRound } from './discovery.js';
 import { PendingDispatch } from './pending-dispatch.js';
 import { settleSync } from './resolution.js';
+import { monotonicNow } from './timers.js';
 import { resolveExecuted } from './wire.js';
 
 /** What the dispatcher side of a distributed bus instance needs from the instance. */
@@ -28,6 +30,8 @@ export interface DispatcherOptions {
   readonly noHandlerTimeout: number;
   /** True when this instance or a live announced instance handles `name`. */
   readonly knowsHandler: (name: string) => boolean;
+  /** This instance's discovery round trip: no "no handler" verdict before its answers could come. */
+  readonly discovery: DiscoveryRound;
   readonly publish: (name: string, data: object) => Promise<void>;
   readonly publishQuietly: (name: string, data: object) => void;
   readonly onError: (error: unknown) => void;
@@ -42,13 +46,16 @@ export interface DispatchRequest {
 }
 
 /**
- * The dispatcher's side of the protocol: publishes `dispatched`, assigns the first claim, releases
- * late ones, waits for `executed` (synchronous dispatches), and enforces the no-handler, assign
- * and outcome deadlines. Every dispatch is forgotten as soon as it settles.
+ * The dispatcher's side of the protocol: publishes `dispatched`, offers it again when an instance
+ * announces its name while nobody has claimed it, assigns the first claim, releases late ones,
+ * waits for `executed` (synchronous dispatches), and enforces the no-handler, assign and outcome
+ * deadlines. Every dispatch is forgotten as soon as it settles.
  */
 export class Dispatcher {
   readonly #options: DispatcherOptions;
   readonly #pending = new Map<string, PendingDispatch>();
+  /** Dispatches whose no-handler verdict waits for this instance's discovery request to come back. */
+  #awaitingDiscovery = new Set<PendingDispatch>();
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -67,12 +74,14 @@ export class Dispatcher {
     const { assignTimeout, noHandlerTimeout } = this.#options;
     return new Promise<unknown>((resolve, reject) => {
       const pending = new PendingDispatch({
+        data,
         info,
         sync: data.reply,
         onReport,
         onError: this.#options.onError,
         receiveTimeout: data.receiveTimeout,
         executionTimeout: data.executionTimeout,
+        assignDeadline: monotonicNow() + assignTimeout,
         signal,
         resolve,
         reject,
@@ -85,6 +94,31 @@ export class Dispatcher {
         .publish(COMMAND_BUS_EVENTS.dispatched, data)
         .catch((error: unknown) => pending.reject(error));
     });
+  }
+
+  /**
+   * Offers again every dispatch still waiting for a claim whose name is in `names`: an instance
+   * has just announced them, and it may have subscribed after the offer went out (an instance
+   * announces a name only once it receives offers, so this offer reaches it). Called once per
+   * announcement that is news, never for a dispatch already assigned; should both offers reach
+   * one instance, it claims once (claims are deduplicated by id) and the dispatcher assigns once.
+   */
+  reoffer(names: readonly string[]): void {
+    if (names.length === 0 || this.#pending.size === 0) return;
+    const announced = new Set(names);
+    for (const pending of this.#pending.values()) {
+      if (pending.state === 'dispatching' && announced.has(pending.info.name)) {
+        this.#options.publishQuietly(COMMAND_BUS_EVENTS.dispatched, pending.data);
+      }
+    }
+  }
+
+  /** This instance's discovery request came back: the held-back verdicts get their window. */
+  discovered(): void {
+    const waiting = this.#awaitingDiscovery;
+    if (waiting.size === 0) return;
+    this.#awaitingDiscovery = new Set();
+    for (const pending of waiting) this.#noClaimYet(pending);
   }
 
   /** A claim: the first one for a pending dispatch wins; any other is released. */
@@ -150,6 +184,7 @@ export class Dispatcher {
 
   readonly #forget = (pending: PendingDispatch): void => {
     if (this.#pending.get(pending.info.id) === pending) this.#pending.delete(pending.info.id);
+    this.#awaitingDiscovery.delete(pending);
   };
 
   readonly #aborted = (pending: PendingDispatch): void => {
@@ -157,22 +192,45 @@ export class Dispatcher {
     pending.reject(pending.abortReason);
   };
 
-  /** The no-handler deadline: fail unless some instance handles the name; else keep waiting. */
+  /**
+   * The no-handler deadline (and every later check until the assign deadline): without a claim,
+   * fail with NoHandlerError once no instance announced the name and this instance's discovery
+   * request has had its chance to be answered; keep waiting for the assign deadline while some
+   * instance announced it, or while the discovery answers may still be on their way.
+   */
   readonly #noClaimYet = (pending: PendingDispatch): void => {
     if (pending.state !== 'dispatching') return;
-    if (!this.#options.knowsHandler(pending.info.name)) {
+    const now = monotonicNow();
+    if (now >= pending.assignDeadline) {
+      this.#assignTimedOut(pending);
+      return;
+    }
+    if (this.#options.knowsHandler(pending.info.name)) {
+      pending.deadline(pending.assignDeadline - now, this.#assignTimedOut);
+      return;
+    }
+    const verdictFrom = this.#options.discovery.verdictFrom(now);
+    if (verdictFrom === undefined) {
+      // The discovery request has not come back yet: discovered() resumes this check.
+      this.#awaitingDiscovery.add(pending);
+      pending.deadline(pending.assignDeadline - now, this.#assignTimedOut);
+      return;
+    }
+    if (verdictFrom <= now) {
       pending.reject(new NoHandlerError(pending.info));
       return;
     }
-    const { assignTimeout, noHandlerTimeout } = this.#options;
-    const waited = Math.min(noHandlerTimeout, assignTimeout);
-    if (waited >= assignTimeout) this.#assignTimedOut(pending);
-    else pending.deadline(assignTimeout - waited, this.#assignTimedOut);
+    pending.deadline(Math.min(verdictFrom, pending.assignDeadline) - now, this.#noClaimYet);
   };
 
+  /** The assign deadline: nobody took it. "No handler" when no instance announced the name by now. */
   readonly #assignTimedOut = (pending: PendingDispatch): void => {
     if (pending.state !== 'dispatching') return;
-    pending.reject(new AssignTimeoutError(pending.info, this.#options.assignTimeout));
+    pending.reject(
+      this.#options.knowsHandler(pending.info.name)
+        ? new AssignTimeoutError(pending.info, this.#options.assignTimeout)
+        : new NoHandlerError(pending.info),
+    );
   };
 
   /** No outcome came back in time: the assignee may have crashed. */

@@ -5,7 +5,7 @@ import { Delivery, type Outcome, type OutcomeSink } from './delivery.js';
 import type { Claim, Inbox } from './inbox.js';
 import { safeReport } from './options.js';
 import { resolveOutcome, type SyncWaiter, settleSync } from './resolution.js';
-import { startTimer, type Timer } from './timers.js';
+import { type Deadline, startTimer, stopTimer } from './timers.js';
 
 /** What a {@link LocalDispatch} is made of. */
 export interface LocalDispatchInit {
@@ -39,7 +39,7 @@ export class LocalDispatch implements Claim, SyncWaiter, OutcomeSink {
   readonly onError: (error: unknown) => void;
   readonly #init: LocalDispatchInit;
   #delivery: Delivery | undefined;
-  #timer: Timer | undefined;
+  #timer: Deadline | undefined;
   #abortListener: (() => void) | undefined;
   #done = false;
 
@@ -70,7 +70,7 @@ export class LocalDispatch implements Claim, SyncWaiter, OutcomeSink {
   /** The handler has room: hand the command over. */
   grant(): void {
     if (this.#done) return;
-    clearTimeout(this.#timer);
+    stopTimer(this.#timer);
     const { command, info, inbox, handler, receiveTimeout, executionTimeout, sync } = this.#init;
     this.#delivery = new Delivery(command, info, {
       handler,
@@ -120,7 +120,7 @@ export class LocalDispatch implements Claim, SyncWaiter, OutcomeSink {
   #finish(): boolean {
     if (this.#done) return false;
     this.#done = true;
-    clearTimeout(this.#timer);
+    stopTimer(this.#timer);
     if (this.#abortListener) this.#init.signal?.removeEventListener('abort', this.#abortListener);
     this.#init.onDone(this);
     return true;
