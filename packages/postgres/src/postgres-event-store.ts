@@ -21,7 +21,7 @@ import { type TableNames, tableNames } from './internal/names.js';
 import { NotificationHub } from './internal/notifications.js';
 import { openPool, positiveInteger } from './internal/pool.js';
 import { querySql } from './internal/query-sql.js';
-import { decodeRow, type TextRow } from './internal/rows.js';
+import { decodeAggregateRow, decodeRow, type TextRow } from './internal/rows.js';
 import { type Statements, statements } from './internal/statements.js';
 import { StoreFeed } from './internal/store-feed.js';
 import type { PostgresEventStoreOptions } from './options.js';
@@ -165,10 +165,13 @@ class PgEventStore implements PostgresEventStore {
     const statement = querySql(q, this.#names);
     const { signal } = options;
     const codec = this.#codec;
+    const pinned = statement.aggregate;
     const context: CursorContext<Event> = {
       acquire: (s) => this.#connections.acquire(s),
       release: (client, destroy) => this.#connections.release(client, destroy),
-      decode: (row) => decodeRow(row, codec),
+      decode: pinned
+        ? (row) => decodeAggregateRow(row, codec, pinned)
+        : (row) => decodeRow(row, codec),
       batchSize: this.#batchSize,
       reading: 'read events',
       ended: (cursor) => this.#cursors.delete(cursor),
