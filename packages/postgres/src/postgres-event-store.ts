@@ -149,7 +149,7 @@ class PgEventStore implements PostgresEventStore {
     this.#connections.assertOpen();
     options.signal?.throwIfAborted();
     if (!isUuid(id)) throw new EventNotFoundError(String(id));
-    const rows = await this.#connections.run(
+    const rows = await this.#connections.read(
       'find an event',
       { ...this.#sql.find, values: [id] },
       options.signal,
@@ -169,6 +169,7 @@ class PgEventStore implements PostgresEventStore {
     const context: CursorContext<Event> = {
       acquire: (s) => this.#connections.acquire(s),
       release: (client, destroy) => this.#connections.release(client, destroy),
+      cancel: (client) => this.#connections.cancel(client),
       decode: pinned
         ? (row) => decodeAggregateRow(row, codec, pinned)
         : (row) => decodeRow(row, codec),
@@ -223,7 +224,7 @@ class PgEventStore implements PostgresEventStore {
   async lastPosition(options: SignalOptions = {}): Promise<number> {
     this.#connections.assertOpen();
     options.signal?.throwIfAborted();
-    const rows = await this.#connections.run(
+    const rows = await this.#connections.read(
       'read the last position',
       { text: this.#sql.lastPosition, values: [] },
       options.signal,
@@ -264,7 +265,7 @@ class PgEventStore implements PostgresEventStore {
     }
     const values: unknown[] = [after, limit];
     if (filtered) values.push(names);
-    const rows = await this.#connections.run(
+    const rows = await this.#connections.read(
       'read the feed',
       { ...(filtered ? this.#sql.feedFiltered : this.#sql.feed), values },
       signal,
