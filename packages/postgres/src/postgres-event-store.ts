@@ -21,7 +21,7 @@ import { type TableNames, tableNames } from './internal/names.js';
 import { NotificationHub } from './internal/notifications.js';
 import { openPool, positiveInteger } from './internal/pool.js';
 import { querySql } from './internal/query-sql.js';
-import { decodeRow, type TextRow } from './internal/rows.js';
+import { decodeAggregateRow, decodeRow, type TextRow } from './internal/rows.js';
 import { type Statements, statements } from './internal/statements.js';
 import { StoreFeed } from './internal/store-feed.js';
 import type { PostgresEventStoreOptions } from './options.js';
@@ -149,7 +149,7 @@ class PgEventStore implements PostgresEventStore {
     this.#connections.assertOpen();
     options.signal?.throwIfAborted();
     if (!isUuid(id)) throw new EventNotFoundError(String(id));
-    const rows = await this.#connections.run(
+    const rows = await this.#connections.read(
       'find an event',
       { ...this.#sql.find, values: [id] },
       options.signal,
@@ -165,10 +165,14 @@ class PgEventStore implements PostgresEventStore {
     const statement = querySql(q, this.#names);
     const { signal } = options;
     const codec = this.#codec;
+    const pinned = statement.aggregate;
     const context: CursorContext<Event> = {
       acquire: (s) => this.#connections.acquire(s),
       release: (client, destroy) => this.#connections.release(client, destroy),
-      decode: (row) => decodeRow(row, codec),
+      cancel: (client) => this.#connections.cancel(client),
+      decode: pinned
+        ? (row) => decodeAggregateRow(row, codec, pinned)
+        : (row) => decodeRow(row, codec),
       batchSize: this.#batchSize,
       reading: 'read events',
       ended: (cursor) => this.#cursors.delete(cursor),
@@ -220,7 +224,7 @@ class PgEventStore implements PostgresEventStore {
   async lastPosition(options: SignalOptions = {}): Promise<number> {
     this.#connections.assertOpen();
     options.signal?.throwIfAborted();
-    const rows = await this.#connections.run(
+    const rows = await this.#connections.read(
       'read the last position',
       { text: this.#sql.lastPosition, values: [] },
       options.signal,
@@ -261,7 +265,7 @@ class PgEventStore implements PostgresEventStore {
     }
     const values: unknown[] = [after, limit];
     if (filtered) values.push(names);
-    const rows = await this.#connections.run(
+    const rows = await this.#connections.read(
       'read the feed',
       { ...(filtered ? this.#sql.feedFiltered : this.#sql.feed), values },
       signal,

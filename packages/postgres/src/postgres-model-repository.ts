@@ -123,7 +123,7 @@ class PgModelRepository<M> implements ModelRepository<M> {
     checkModelId(id);
     if (!isStorableText(id) || Buffer.byteLength(id) > MAX_ID_BYTES)
       throw new ModelNotFoundError(id);
-    const rows = await this.#connections.run(
+    const rows = await this.#connections.read(
       'fetch a model',
       { ...this.#sql.fetch, values: [id] },
       options.signal,
@@ -232,7 +232,7 @@ class PgModelRepository<M> implements ModelRepository<M> {
 
   /** The stored version of a model (0 when none), for conflict reports. */
   async #version(id: string, signal?: AbortSignal): Promise<number> {
-    const rows = await this.#connections.run(
+    const rows = await this.#connections.read(
       'read a model version',
       { ...this.#sql.version, values: [id] },
       signal,

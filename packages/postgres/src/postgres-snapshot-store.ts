@@ -166,6 +166,7 @@ class PgSnapshotStore implements SnapshotStore {
     const context: CursorContext<Snapshot> = {
       acquire: (signal) => this.#connections.acquire(signal),
       release: (client, destroy) => this.#connections.release(client, destroy),
+      cancel: (client) => this.#connections.cancel(client),
       decode: decodeSnapshot,
       batchSize: this.#batchSize,
       reading: 'read snapshots',
@@ -240,7 +241,7 @@ class PgSnapshotStore implements SnapshotStore {
   ): Promise<Snapshot> {
     // A name PostgreSQL cannot store has no snapshot.
     if (!isStorableText(ref.name)) throw new SnapshotNotFoundError(ref, what);
-    const rows = await this.#connections.run('read a snapshot', { ...statement, values }, signal);
+    const rows = await this.#connections.read('read a snapshot', { ...statement, values }, signal);
     const row = rows[0];
     if (!row) throw new SnapshotNotFoundError(ref, what);
     return decodeSnapshot(row);

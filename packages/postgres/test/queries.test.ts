@@ -248,6 +248,30 @@ describe('query translation', () => {
       'one aggregate, version 0 included (position order)',
       () => ({ aggregates: [{ name: `${ns}.agg1`, id: aggregateIds()[1] as string }] }),
     ],
+    [
+      // One aggregate's reads leave its name and id out of the SELECT: the events must still
+      // carry exactly what is stored, and a ref whose id belongs to another aggregate name
+      // must find nothing.
+      'the same aggregate ref twice, sorted by time desc',
+      () => ({
+        aggregates: [
+          { name: `${ns}.agg1`, id: aggregateIds()[1] as string },
+          { name: `${ns}.agg1`, id: aggregateIds()[1] as string },
+        ],
+        sort: [{ by: 'time', dir: 'desc' }],
+      }),
+    ],
+    [
+      'one aggregate ref whose id is stored under another aggregate name',
+      () => ({ aggregates: [{ name: `${ns}.agg0`, id: aggregateIds()[1] as string }] }),
+    ],
+    [
+      'one aggregate ref and a name filter that excludes part of it',
+      () => ({
+        names: [`${ns}.a`],
+        aggregates: [{ name: `${ns}.agg0`, id: aggregateIds()[0] as string }],
+      }),
+    ],
     ['aggregate ids without names', () => ({ aggregateIds: aggregateIds().slice(0, 3) })],
     [
       'sort by aggregate id desc then time',

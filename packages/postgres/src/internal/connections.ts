@@ -1,5 +1,6 @@
 import { ClosedError } from '@goes/event';
 import type pg from 'pg';
+import { cancelStatement } from './cancel.js';
 import { fromDriverError, isConnectionFailure } from './driver-errors.js';
 import { quoteIdent } from './identifiers.js';
 import { RAW_TYPES, type TextRow } from './rows.js';
@@ -138,7 +139,11 @@ export class Connections {
     client.release(destroy === true ? true : undefined);
   }
 
-  /** Runs one statement on a pooled connection; the rows come as arrays of text. */
+  /**
+   * Runs one statement on a pooled connection; the rows come as arrays of text. Once the
+   * statement is sent, an abort is not reported: it completes or fails (use {@link read} for
+   * reads that may be cancelled).
+   */
   async run(
     doing: string,
     statement: Statement,
@@ -157,6 +162,56 @@ export class Connections {
       this.release(client, isConnectionFailure(error));
       throw fromDriverError(error, doing);
     }
+  }
+
+  /**
+   * Runs one read-only statement; an abort while it runs cancels it on the server and rejects at
+   * once with the abort reason (the connection is destroyed when the statement ends: the cancel
+   * could otherwise hit the connection's next statement). Writes use {@link run}, which never
+   * reports an abort for a statement that may have committed.
+   */
+  async read(
+    doing: string,
+    statement: Statement,
+    signal: AbortSignal | undefined,
+  ): Promise<TextRow[]> {
+    if (!signal) return this.run(doing, statement, signal);
+    const client = await this.acquire(signal);
+    if (signal.aborted) {
+      this.release(client);
+      throw signal.reason;
+    }
+    const running = client.query<TextRow>({
+      ...statement,
+      rowMode: 'array' as const,
+      types: RAW_TYPES,
+    });
+    return new Promise<TextRow[]>((resolve, reject) => {
+      let cancelled = false;
+      const onAbort = () => {
+        cancelled = true;
+        void this.cancel(client);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      running.then(
+        (result) => {
+          signal.removeEventListener('abort', onAbort);
+          this.release(client, cancelled);
+          resolve(result.rows);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          this.release(client, cancelled || isConnectionFailure(error));
+          reject(fromDriverError(error, doing));
+        },
+      );
+    });
+  }
+
+  /** Cancels the statement running on `client` (best effort; see {@link cancelStatement}). */
+  cancel(client: pg.PoolClient): Promise<void> {
+    return cancelStatement(this.pool, client);
   }
 
   /** Refuses further work and ends the pool if the store opened it (once; later calls wait for it). */

@@ -12,6 +12,8 @@ export interface CursorContext<T> {
   readonly acquire: (signal: AbortSignal | undefined) => Promise<PoolClient>;
   /** Gives the connection back, or destroys it. */
   readonly release: (client: PoolClient, destroy?: boolean) => void;
+  /** Cancels the statement running on the connection (from another connection, best effort). */
+  readonly cancel: (client: PoolClient) => Promise<void>;
   /** Turns a row into the value handed out (an event, a snapshot); may throw (decode errors). */
   readonly decode: (row: TextRow) => T;
   /** Rows per round trip. */
@@ -43,6 +45,11 @@ export class RowCursor<T> implements AsyncIterator<T> {
    * and the portal is not closed (a dead connection would never answer).
    */
   #broken = false;
+  /**
+   * A cancel was sent for this connection: it is destroyed at the end, never reused, because the
+   * cancel may arrive after the read it was meant for and hit the connection's next statement.
+   */
+  #cancelled = false;
   /** Resolves when the connection dies while this cursor holds it. */
   #lost: Promise<void> | undefined;
   #onLost = () => {};
@@ -83,14 +90,24 @@ export class RowCursor<T> implements AsyncIterator<T> {
     return Promise.resolve(DONE);
   }
 
-  /** Reads the next batch; rejects at once on abort (the read itself completes in the background). */
+  /**
+   * Reads the next batch; rejects at once on abort. A statement running on the server is then
+   * cancelled, so a long read does not keep the connection (and the server) busy to its end.
+   */
   #fetch(): Promise<void> {
     const read = this.#read();
     this.#reading = read.catch(() => {});
     const signal = this.#signal;
     if (!signal) return read;
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
+      const onAbort = () => {
+        const client = this.#client;
+        if (client && this.#cursor) {
+          this.#cancelled = true;
+          void this.#context.cancel(client);
+        }
+        reject(signal.reason);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       read.then(
         () => {
@@ -137,7 +154,7 @@ export class RowCursor<T> implements AsyncIterator<T> {
       // The portal is complete: give the connection back before the consumer works through
       // the last batch.
       this.#exhausted = true;
-      this.#release(undefined);
+      this.#release(this.#cancelled ? true : undefined);
     }
   }
 
@@ -156,7 +173,7 @@ export class RowCursor<T> implements AsyncIterator<T> {
   }
 
   async #close(error: unknown): Promise<void> {
-    if (this.#broken || isConnectionFailure(error)) {
+    if (this.#broken || this.#cancelled || isConnectionFailure(error)) {
       this.#release(true);
       return;
     }

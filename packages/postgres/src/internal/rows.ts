@@ -1,5 +1,5 @@
 import type { Codec } from '@goes/codec';
-import type { AggregateVersion, Event } from '@goes/event';
+import type { AggregateRef, AggregateVersion, Event } from '@goes/event';
 import type { CustomTypesConfig } from 'pg';
 
 /** A result row as text, one entry per column (see {@link RAW_TYPES}). */
@@ -42,6 +42,27 @@ export function decodeRow(row: TextRow, codec: Codec): Event {
     time: BigInt(row[3] as string),
     data,
     aggregate,
+    position: Number(row[0]),
+  };
+}
+
+/**
+ * Builds the event of a row of a read limited to one aggregate (`ONE_AGGREGATE_COLUMNS`): the
+ * WHERE clause guarantees every row belongs to `ref`, so its name and id come from there.
+ */
+export function decodeAggregateRow(row: TextRow, codec: Codec, ref: AggregateRef): Event {
+  const name = row[2] as string;
+  const version = row[4];
+  return {
+    id: row[1] as string,
+    name,
+    time: BigInt(row[3] as string),
+    data: codec.decode(name, row[5] as string),
+    aggregate: {
+      name: ref.name,
+      id: ref.id,
+      version: version === null || version === undefined ? 0 : Number(version),
+    },
     position: Number(row[0]),
   };
 }

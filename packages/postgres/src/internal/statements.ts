@@ -5,6 +5,12 @@ export const EVENT_COLUMNS =
   'position, id, name, time, aggregate_name, aggregate_id, aggregate_version, data';
 
 /**
+ * The columns of a read limited to one aggregate (see `querySql`), in the order
+ * {@link decodeAggregateRow} expects them: the aggregate's name and id are known already.
+ */
+export const ONE_AGGREGATE_COLUMNS = 'position, id, name, time, aggregate_version, data';
+
+/**
  * The append statement: ONE round trip per batch, whatever its size, and atomic because it is a
  * single statement. Parameters: $1..$7 the column arrays of the batch, $8 the batch size, and
  * (with notifications) $9 the channel.
