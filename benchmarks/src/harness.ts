@@ -26,8 +26,14 @@ export interface Scenario {
   readonly unit: string;
   /** Servers the scenario needs; it is skipped (and says so) when one is not reachable. */
   readonly requires?: readonly ('postgres' | 'nats' | 'mongodb')[];
-  /** Repetition pairs (after one warm-up pair). Default 5. */
+  /** Repetition pairs (after the warm-up pairs). Default 5. */
   readonly pairs?: number;
+  /**
+   * Warm-up pairs before the measured ones. Default 1. CPU-bound in-memory scenarios need more:
+   * V8 takes several runs to optimise the longer framework path, and a median over pairs that
+   * are still warming up measures the JIT, not the steady state both sides reach.
+   */
+  readonly warmups?: number;
   /** Higher is better (throughput) unless `lowerIsBetter` (latency in µs as the figure). */
   readonly lowerIsBetter?: boolean;
   /** Goal for the ratio framework ÷ raw, printed beside the result. */
@@ -118,13 +124,16 @@ function summarize(ms: readonly Measurement[]) {
   };
 }
 
-/** Runs one scenario: warm-up pair, then `pairs` alternating pairs. */
+/** Runs one scenario: `warmups` pairs, then `pairs` alternating pairs. */
 export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   const pairs = scenario.pairs ?? 5;
+  const warmups = scenario.warmups ?? 1;
   await scenario.setup?.();
   try {
-    await scenario.framework();
-    await scenario.raw();
+    for (let i = 0; i < warmups; i++) {
+      await scenario.framework();
+      await scenario.raw();
+    }
     const fw: Measurement[] = [];
     const raw: Measurement[] = [];
     const ratios: number[] = [];

@@ -75,6 +75,7 @@ export const scenarios: Scenario[] = [
     unit: 'events',
     goal: '≥ 0.5×',
     pairs: 9,
+    warmups: 8,
     setup: fillStore,
     async framework() {
       const counter = new Counter();
