@@ -365,14 +365,19 @@ class MongoEventStoreImpl implements MongoEventStore {
           last: await versions.stored(entry.ref),
         })),
       );
-      // Deleted versions keep their slots, so no writer can append after them...
-      await log.tombstone(complete, true);
-      // ...and when an aggregate's last version goes, the slot after it is taken too. A deleted
-      // aggregate is created again in a new incarnation (goes' bug 5).
+      // When an aggregate's last version goes, the slot after it is taken first: were the
+      // versions replaced first, a writer that still believes in the last version could append
+      // after it in between. Should the delete stop after this step, the versions are still
+      // there and the next append goes into a new incarnation (Versions.resolve); deleting
+      // again completes the delete. A deleted aggregate is created again in a new incarnation
+      // too (goes' bug 5).
       for (const { ref, versions: deleted, last } of before) {
         versions.forget(ref);
         if (last.version > 0 && deleted.has(last.version)) await versions.poison(ref, last);
       }
+      // Then the events become tombstones; deleted versions keep their slots, so no writer can
+      // append after them either.
+      await log.tombstone(complete, true);
     } catch (error) {
       throw toStoreError(error, 'deleting events');
     }

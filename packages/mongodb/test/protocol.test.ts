@@ -8,7 +8,12 @@ import { drain } from '@goes/streams';
 import { expectEventsInOrder, expectSameEvents, namespace } from '@goes/testing';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createMongoEventStore, type MongoEventStore } from '../src/index.js';
-import { type EventDocument, formatPosition, toDocument } from '../src/internal/documents.js';
+import {
+  type EventDocument,
+  formatPosition,
+  toDocument,
+  tombstone,
+} from '../src/internal/documents.js';
 import { testClient, uniqueDatabase } from './support.js';
 
 const client = testClient();
@@ -130,6 +135,105 @@ describe('a writer that died halfway through its batch', () => {
     await crashedWriter(store, batch, 1);
     await store.insert(batch);
     expectSameEvents(await drain(store.query(query().name(ns.name('h')))), batch);
+  });
+});
+
+describe('settling a range that holds tombstones', () => {
+  /** A second store on the same collection: it knows nothing, so its insert settles the log. */
+  const secondStore = (store: MongoEventStore) => {
+    const other = createMongoEventStore({ client, database, collection: store.names.events });
+    stores.push(other);
+    return other;
+  };
+
+  it('keeps a complete uncommitted batch one of whose events was deleted', async () => {
+    const store = open();
+    const ns = namespace();
+    const orphan = ns.history('agg', 3) as [Event, Event, Event];
+    const ref = orphan[0].aggregate as { name: string; id: string };
+    const { start, end } = await crashedWriter(store, orphan);
+    expect([start, end]).toEqual([1, 3]);
+    // A middle version: no poison placeholder, so nothing settles the log during the delete.
+    await store.delete([orphan[1]]);
+    const [next] = await secondStore(store).insert([ns.event('n')]);
+    expect((next as Event).position).toBe(4);
+    expectEventsInOrder(await drain(store.query(query().aggregate(ref.name, ref.id))), [
+      orphan[0],
+      orphan[2],
+    ]);
+    for (const event of [orphan[0], orphan[2]]) {
+      expect(eventsEqual(await store.find(event.id), event)).toBe(true);
+    }
+    // The deleted version keeps its slot: settling did not replace its tombstone.
+    const middle = await events(store).findOne({ _id: formatPosition(2) });
+    expect(middle).toMatchObject({ deleted: true, aggregateVersion: 2, slot: '' });
+  });
+
+  it('keeps a complete uncommitted batch whose last event was deleted', async () => {
+    const store = open();
+    const ns = namespace();
+    const orphan = [ns.event('o'), ns.event('o'), ns.event('o')] as [Event, Event, Event];
+    await crashedWriter(store, orphan);
+    await store.delete([orphan[2]]);
+    await secondStore(store).insert([ns.event('n')]);
+    expectEventsInOrder(await drain(store.query(query().name(ns.name('o')))), [
+      orphan[0],
+      orphan[1],
+    ]);
+  });
+
+  it('tells every kind of tombstone apart: deleted events, placeholders and rolled-back batches', async () => {
+    const store = open();
+    const ns = namespace();
+    const [a1, a2, a3] = ns.history('agg', 3) as [Event, Event, Event];
+    const ref = a1.aggregate as { name: string; id: string };
+    const [dead1, dead2, dead3] = [ns.event('h'), ns.event('h'), ns.event('h')];
+    const doc = (event: Event, position: number, batchStart: number, batchEnd: number) =>
+      toDocument(event, JSON.stringify(event.data), position, batchStart, batchEnd);
+    await events(store).insertMany([
+      // 1…3: a complete batch (no settled flag, no marker) whose version 2 was deleted.
+      doc(a1, 1, 1, 3),
+      tombstone(2, doc(a2, 2, 1, 3), true),
+      doc(a3, 3, 1, 3),
+      // 4: the poison placeholder a delete of version 4 would leave (a batch of one).
+      tombstone(
+        4,
+        {
+          aggregateName: ref.name,
+          aggregateId: ref.id,
+          aggregateVersion: 4,
+          slot: 'i9',
+          batchStart: 4,
+          batchEnd: 4,
+        },
+        true,
+      ),
+      // 5: a seal placeholder (a batch of one).
+      tombstone(5, { batchStart: 5, batchEnd: 5 }),
+      // 6…8: a batch rolled back after 6 and 7 were stored; its writer died before turning 7
+      // into a tombstone (8 was never written).
+      tombstone(6, { batchStart: 6, batchEnd: 8 }),
+      doc(dead2, 7, 6, 8),
+    ]);
+    const [next] = await secondStore(store).insert([ns.event('n')]);
+    expect((next as Event).position).toBe(8);
+    expectEventsInOrder(await drain(store.query(query().aggregate(ref.name, ref.id))), [a1, a3]);
+    expect(await drain(store.query(query().name(ns.name('h'))))).toEqual([]);
+    for (const event of [dead1, dead2, dead3]) expect(await notFound(store, event.id)).toBe(true);
+    const docs = await events(store).find({}).sort({ _id: 1 }).toArray();
+    expect(docs.map((d) => [Number(d._id), d.deleted === true])).toEqual([
+      [1, false],
+      [2, true],
+      [3, false],
+      [4, true],
+      [5, true],
+      [6, true],
+      [7, true],
+      [8, false],
+    ]);
+    // Tombstones that hold version slots still hold them.
+    expect(docs[1]).toMatchObject({ aggregateVersion: 2, slot: '' });
+    expect(docs[3]).toMatchObject({ aggregateVersion: 4, slot: 'i9' });
   });
 });
 

@@ -13,8 +13,9 @@ import {
 import { drain } from '@goes/streams';
 import { expectEventsInOrder, expectSameEvents, namespace } from '@goes/testing';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { Document } from 'mongodb';
+import type { CommandStartedEvent, Document } from 'mongodb';
 import { createMongoEventStore, type MongoEventStore } from '../src/index.js';
+import { type EventDocument, tombstone } from '../src/internal/documents.js';
 import { testClient, uniqueDatabase } from './support.js';
 
 const client = testClient();
@@ -285,6 +286,96 @@ describe('versions and delete', () => {
     expect(isVersionConflictError(conflict)).toBe(true);
     expect(conflict).toMatchObject({ expected: 2, actual: 3 });
     await a.insert([ns.event('x', { aggregate: { ...ref, version: 4 } })]);
+  });
+
+  it('takes the slot after a deleted last version before it replaces the versions', async () => {
+    // In the other order a writer that still believes in the last version could append after
+    // it between the two writes.
+    const monitored = testClient({ monitorCommands: true });
+    const store = createMongoEventStore({
+      client: monitored,
+      database,
+      collection: `events${++collections}`,
+    });
+    try {
+      const ns = namespace();
+      const history = ns.history('agg', 3);
+      const ref = history[0]?.aggregate as { name: string; id: string };
+      await store.insert(history);
+      const writes: string[] = [];
+      monitored.on('commandStarted', (event: CommandStartedEvent) => {
+        const command = event.command;
+        if (command.insert === store.names.events) {
+          const docs = command.documents as Document[];
+          writes.push(docs.map((doc) => `insert v${doc.aggregateVersion} ${doc.deleted}`).join());
+        } else if (command.update === store.names.events) {
+          writes.push(`update ${(command.updates as Document[]).length}`);
+        }
+      });
+      await store.delete(history);
+      expect(writes).toEqual(['insert v4 true', 'update 3']);
+      const again = ns.event('again', { aggregate: { ...ref, version: 1 } });
+      await store.insert([again]);
+      expectEventsInOrder(await drain(store.query(query().aggregate(ref.name, ref.id))), [again]);
+    } finally {
+      await store.close();
+      await monitored.close();
+    }
+  });
+
+  it('keeps an aggregate usable when a delete stopped after taking the slot after the last version', async () => {
+    const store = open();
+    const other = open({ collection: store.names.events });
+    const ns = namespace();
+    const history = ns.history('agg', 3);
+    const ref = history[0]?.aggregate as { name: string; id: string };
+    await store.insert(history);
+    // What the delete of all three leaves when it stops after its first write: the poison
+    // placeholder at the next position, and the versions not yet replaced.
+    const [last] = await raw(store).find({}).sort({ _id: -1 }).limit(1).toArray();
+    const position = Number(last?._id) + 1;
+    await client
+      .db(database)
+      .collection<EventDocument>(store.names.events)
+      .insertOne(
+        tombstone(
+          position,
+          {
+            aggregateName: ref.name,
+            aggregateId: ref.id,
+            aggregateVersion: 4,
+            slot: '',
+            batchStart: position,
+            batchEnd: position,
+            settled: true,
+          },
+          true,
+        ),
+      );
+    // The store that wrote version 3 tries slot 4 of the first incarnation, collides, and
+    // appends in the next one; a store that knows nothing follows it there.
+    const v4 = ns.event('x', { aggregate: { ...ref, version: 4 } });
+    await store.insert([v4]);
+    const v5 = ns.event('x', { aggregate: { ...ref, version: 5 } });
+    await other.insert([v5]);
+    expectEventsInOrder(await drain(store.query(query().aggregate(ref.name, ref.id))), [
+      ...history,
+      v4,
+      v5,
+    ]);
+    const conflict = await other
+      .insert([ns.event('x', { aggregate: { ...ref, version: 5 } })])
+      .catch((e: unknown) => e);
+    expect(conflict).toMatchObject({ code: 'VERSION_CONFLICT', expected: 4, actual: 5 });
+    // Its life spans two incarnations now; created again after a delete, it needs one where no
+    // tombstone blocks any version of the new batch (1…6 crosses both old lives).
+    await store.delete([...history, v4, v5]);
+    const again = [1, 2, 3, 4, 5, 6].map((version) =>
+      ns.event('y', { aggregate: { ...ref, version } }),
+    );
+    await other.insert(again);
+    expectEventsInOrder(await drain(store.query(query().aggregate(ref.name, ref.id))), again);
+    await store.insert([ns.event('z', { aggregate: { ...ref, version: 7 } })]);
   });
 
   it('notices deletes by other stores: an append after a deleted version is refused', async () => {

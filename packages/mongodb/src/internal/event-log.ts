@@ -45,6 +45,14 @@ const MARK_EVERY = 64;
 /** Settling rounds before giving up (each round only repeats when another writer interfered). */
 const SETTLE_ROUNDS = 20;
 
+/**
+ * Statements per update command. FerretDB 1.24 never answers an update (or replace) command of
+ * 100 statements or more, which would hang every delete or rollback of 100 events; MongoDB
+ * would take more, but those writes are rare, and one rule keeps the tests on FerretDB true for
+ * MongoDB too. Inserts are not affected (see {@link EventLog} `#insertOrdered`).
+ */
+export const MAX_UPDATE_STATEMENTS = 99;
+
 const WALK_PROJECTION = { batchStart: 1, batchEnd: 1, settled: 1 } as const;
 
 /**
@@ -69,6 +77,18 @@ const WALK_PROJECTION = { batchStart: 1, batchEnd: 1, settled: 1 } as const;
  * 4. A writer that cannot prove its start settled (another writer's batch lies in between)
  *    settles that range after its insert (half-written batches there are doomed: they become
  *    tombstones) and writes a commit marker.
+ * 5. Tombstones (`deleted`) keep the position taken; settling classifies them by what made them:
+ *    - a deleted event keeps its batch fields, and only events of complete batches are deleted,
+ *      so it counts toward its batch like the event it replaced: a deleted event at `batchEnd`
+ *      still proves the batch complete, and the batch's other events stay;
+ *    - a rolled-back document of a failed insert keeps the fields of its batch, which never
+ *      completes (its insert stopped before `batchEnd`), so its batch stays half-written and
+ *      any live document of it that the writer did not roll back (it died) becomes a tombstone;
+ *    - a seal or poison placeholder is a batch of one (`batchStart` = `batchEnd` = its own
+ *      position), complete as soon as it is stored;
+ *    - a placeholder of an empty position has no batch fields and belongs to no batch.
+ *    A tombstone is never replaced again: that would release the version slot of a deleted
+ *    event.
  *
  * @internal
  */
@@ -218,19 +238,21 @@ export class EventLog {
 
   /**
    * Replaces the documents at these positions by tombstones that keep their batch fields (and,
-   * with `keepSlots`, the version slots of deleted versions).
+   * with `keepSlots`, the version slots of deleted versions), in commands of at most
+   * {@link MAX_UPDATE_STATEMENTS} replacements.
    */
   async tombstone(
     docs: readonly (TombstoneFields & { _id: string })[],
     keepSlots = false,
   ): Promise<void> {
-    if (docs.length === 0) return;
-    await this.#events.bulkWrite(
-      docs.map((doc) => ({
-        replaceOne: { filter: { _id: doc._id }, replacement: tombstone(doc._id, doc, keepSlots) },
-      })),
-      { ordered: false },
-    );
+    for (let offset = 0; offset < docs.length; offset += MAX_UPDATE_STATEMENTS) {
+      await this.#events.bulkWrite(
+        docs.slice(offset, offset + MAX_UPDATE_STATEMENTS).map((doc) => ({
+          replaceOne: { filter: { _id: doc._id }, replacement: tombstone(doc._id, doc, keepSlots) },
+        })),
+        { ordered: false },
+      );
+    }
   }
 
   /**
@@ -309,9 +331,10 @@ export class EventLog {
 
   /**
    * Settles the positions `(after, upTo]`: every batch there is complete or doomed (invariant
-   * 2), so the half-written ones become tombstones. A position found empty (which only a writer
-   * not following this protocol could cause) gets a placeholder, so nothing can slip in below
-   * the horizon later.
+   * 2), so the live documents of half-written ones become tombstones (invariant 5 says how each
+   * kind of tombstone is classified). A position found empty (which only a writer not following
+   * this protocol could cause) gets a placeholder, so nothing can slip in below the horizon
+   * later.
    */
   async #settle(after: number, upTo: number): Promise<void> {
     for (let round = 0; round < SETTLE_ROUNDS; round++) {
@@ -321,24 +344,30 @@ export class EventLog {
           { projection: { _id: 1, batchStart: 1, batchEnd: 1, deleted: 1 } },
         )
         .toArray();
-      const batches = new Map<number, { end: number; docs: EventDocument[] }>();
+      const batches = new Map<number, { end: number; hasEnd: boolean; live: EventDocument[] }>();
       const seen = new Set<number>();
       const halfWritten: EventDocument[] = [];
       for (const doc of docs) {
-        seen.add(parsePosition(doc._id));
-        if (doc.deleted) continue;
+        const position = parsePosition(doc._id);
+        seen.add(position);
         if (doc.batchStart === undefined || doc.batchEnd === undefined) {
-          halfWritten.push(doc);
+          // A placeholder of an empty position is final as it is; a live document without
+          // batch fields was not written by this protocol and cannot be shown.
+          if (!doc.deleted) halfWritten.push(doc);
           continue;
         }
-        const batch = batches.get(doc.batchStart) ?? { end: doc.batchEnd, docs: [] };
-        batch.docs.push(doc);
+        // Tombstones with batch fields are grouped like live documents: the one at a batch's
+        // end proves the batch complete (invariant 5), even when its event was deleted.
+        const batch = batches.get(doc.batchStart) ?? { end: doc.batchEnd, hasEnd: false, live: [] };
+        if (position === batch.end) batch.hasEnd = true;
+        if (!doc.deleted) batch.live.push(doc);
         batches.set(doc.batchStart, batch);
       }
       for (const [start, batch] of batches) {
-        const complete =
-          start > after && batch.end <= upTo && batch.docs.length === batch.end - start + 1;
-        if (!complete) halfWritten.push(...batch.docs);
+        const complete = start > after && batch.end <= upTo && batch.hasEnd;
+        // Only live documents are turned into tombstones: a tombstone is one already, and
+        // replacing it again would drop the version slot a deleted event keeps.
+        if (!complete) halfWritten.push(...batch.live);
       }
       const empty: string[] = [];
       for (let position = after + 1; position <= upTo; position++) {

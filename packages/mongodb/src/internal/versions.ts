@@ -36,9 +36,15 @@ export interface StoredVersion {
  *
  * An aggregate created again after a delete gets a new incarnation (slot `i1`, `i2`…): version v
  * of incarnation k + 1 does not collide with the tombstone of version v of incarnation k. The
- * incarnation of version f is that of version f − 1, or the first one whose slot for f is free
- * when f − 1's was taken by a delete; every writer computes the same one, so two writers of the
- * same version still collide.
+ * incarnation of version f is that of version f − 1 (0 for version 1) unless a tombstone holds a
+ * slot of version f or above in it; then it is one above the highest incarnation of those
+ * tombstones, where no tombstone can block any version of the append. It depends only on f and
+ * the tombstones, which only deletes write, so every writer of version f computes the same one
+ * and two writers of the same version still collide. (Choosing by the slot of f alone could
+ * pick an incarnation whose later slots hold tombstones, e.g. after a delete that stopped
+ * halfway let an append move to a new incarnation: a batch across them could never be stored.)
+ * Incarnations never decrease along the versions of one life, so when the slot of f is free in
+ * the incarnation of f − 1, so are its later slots, and the cached guess of `prepare` agrees.
  *
  * @internal
  */
@@ -72,7 +78,7 @@ export class Versions {
 
   /**
    * Checks an append against the events and decides its incarnation: the stored version must
-   * be `first − 1`, and the slot of `first` must be free in the chosen incarnation.
+   * be `first − 1`, and no tombstone may hold a slot of `first` or above in the chosen one.
    *
    * @throws {@link VersionConflictError} with the stored version as `actual`.
    */
@@ -82,27 +88,25 @@ export class Versions {
       if (stored.version !== append.first - 1) {
         throw new VersionConflictError(append.ref, append.first - 1, stored.version);
       }
+      // Every document holding a slot of version `first` or above, in any incarnation.
       const holders = await this.#events
         .find(
           {
             aggregateName: append.ref.name,
             aggregateId: append.ref.id,
-            aggregateVersion: append.first,
+            aggregateVersion: { $gte: append.first },
           },
           { projection: { _id: 1, slot: 1, deleted: 1, batchStart: 1, batchEnd: 1 } },
         )
         .toArray();
       const live = holders.find((doc) => !doc.deleted);
       if (live) {
-        // Another writer holds the version: stored by now (the next round reports the
+        // Another writer holds one of the versions: stored by now (the next round reports the
         // conflict), or still being written or left half-written (sealing settles it).
         if (!(await this.#log.isComplete(live))) await this.#log.seal();
         continue;
       }
-      const taken = new Set(holders.map((doc) => incarnationOf(doc.slot)));
-      let incarnation = append.first === 1 ? 0 : stored.incarnation;
-      while (taken.has(incarnation)) incarnation++;
-      append.incarnation = incarnation;
+      append.incarnation = incarnationFor(append.first === 1 ? 0 : stored.incarnation, holders);
       return;
     }
     throw new MongoStoreError(
@@ -189,4 +193,23 @@ export class Versions {
       }
     }
   }
+}
+
+/**
+ * The incarnation an append continues in (see {@link Versions}): `current` when no tombstone
+ * holds a slot of the appended versions there, else one above every incarnation those
+ * tombstones hold.
+ */
+function incarnationFor(
+  current: number,
+  tombstones: readonly Pick<EventDocument, 'slot'>[],
+): number {
+  let highest = -1;
+  let blocked = false;
+  for (const doc of tombstones) {
+    const incarnation = incarnationOf(doc.slot);
+    if (incarnation === current) blocked = true;
+    highest = Math.max(highest, incarnation);
+  }
+  return blocked ? highest + 1 : current;
 }
