@@ -8,29 +8,13 @@ import { type Event, isGoesError, query } from '@goes/event';
 import { drain } from '@goes/streams';
 import { expectEventsInOrder, namespace } from '@goes/testing';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { createMongoEventStore, type MongoEventStore } from '../src/index.js';
-import type { EventDocument } from '../src/internal/documents.js';
-import { testClient, uniqueDatabase } from './support.js';
+import { storeFixture } from './support.js';
 
-const client = testClient({ socketTimeoutMS: 20_000 });
-const database = uniqueDatabase('large');
-let collections = 0;
-const stores: MongoEventStore[] = [];
+const fixture = storeFixture('large', { socketTimeoutMS: 20_000 });
+const { open } = fixture;
+const events = fixture.events;
 
-function open(): MongoEventStore {
-  const store = createMongoEventStore({ client, database, collection: `events${++collections}` });
-  stores.push(store);
-  return store;
-}
-
-afterAll(async () => {
-  for (const store of stores) await store.close();
-  await client.db(database).dropDatabase();
-  await client.close();
-});
-
-const events = (store: MongoEventStore) =>
-  client.db(database).collection<EventDocument>(store.names.events);
+afterAll(() => fixture.cleanUp());
 
 /** Above FerretDB's limit of 99 update statements per command, and above one insert chunk. */
 const MANY = 150;
@@ -75,8 +59,7 @@ describe('writes of more than 99 documents', () => {
     const [v1] = (await store.insert(ns.history('agg', 1))) as [Event];
     const ref = v1.aggregate as { name: string; id: string };
     // Another store appends without reading: version 1 of a new aggregate in its view.
-    const writer = createMongoEventStore({ client, database, collection: store.names.events });
-    stores.push(writer);
+    const writer = open({ collection: store.names.events });
     const fresh = Array.from({ length: MANY - 1 }, () => ns.event('fresh'));
     const error = await writer
       .insert([...fresh, ns.event('late', { aggregate: { ...ref, version: 1 } })])

@@ -7,34 +7,15 @@ import { type Event, eventsEqual, isGoesError, query, uuidv7 } from '@goes/event
 import { drain } from '@goes/streams';
 import { expectEventsInOrder, expectSameEvents, namespace } from '@goes/testing';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { createMongoEventStore, type MongoEventStore } from '../src/index.js';
-import {
-  type EventDocument,
-  formatPosition,
-  toDocument,
-  tombstone,
-} from '../src/internal/documents.js';
-import { testClient, uniqueDatabase } from './support.js';
+import type { MongoEventStore } from '../src/index.js';
+import { formatPosition, toDocument, tombstone } from '../src/internal/documents.js';
+import { storeFixture } from './support.js';
 
-const client = testClient();
-const database = uniqueDatabase('protocol');
-let collections = 0;
-const stores: MongoEventStore[] = [];
+const fixture = storeFixture('protocol');
+const { open } = fixture;
+const events = fixture.events;
 
-function open(): MongoEventStore {
-  const store = createMongoEventStore({ client, database, collection: `events${++collections}` });
-  stores.push(store);
-  return store;
-}
-
-afterAll(async () => {
-  for (const store of stores) await store.close();
-  await client.db(database).dropDatabase();
-  await client.close();
-});
-
-const events = (store: MongoEventStore) =>
-  client.db(database).collection<EventDocument>(store.names.events);
+afterAll(() => fixture.cleanUp());
 
 /**
  * Writes what a writer that died mid-protocol leaves behind: its batch's documents at the next
@@ -141,8 +122,7 @@ describe('a writer that died halfway through its batch', () => {
 describe('settling a range that holds tombstones', () => {
   /** A second store on the same collection: it knows nothing, so its insert settles the log. */
   const secondStore = (store: MongoEventStore) => {
-    const other = createMongoEventStore({ client, database, collection: store.names.events });
-    stores.push(other);
+    const other = open({ collection: store.names.events });
     return other;
   };
 
@@ -266,8 +246,7 @@ describe('duplicates', () => {
     const id = uuidv7();
     const b = { name: ns.name('b'), id };
     await store.insert([ns.event('x', { aggregate: { ...b, version: 1 } })]);
-    const writerA = createMongoEventStore({ client, database, collection: store.names.events });
-    stores.push(writerA);
+    const writerA = open({ collection: store.names.events });
     // Version 1 of b passes the check before the insert (b is not blocked); the unique version
     // slot must catch it, after a1 was inserted.
     const a1 = ns.event('x', { aggregate: { name: ns.name('a'), id: uuidv7(), version: 1 } });

@@ -14,33 +14,15 @@ import { drain } from '@goes/streams';
 import { expectEventsInOrder, expectSameEvents, namespace } from '@goes/testing';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { CommandStartedEvent, Document } from 'mongodb';
-import { createMongoEventStore, type MongoEventStore } from '../src/index.js';
+import { createMongoEventStore } from '../src/index.js';
 import { type EventDocument, tombstone } from '../src/internal/documents.js';
-import { testClient, uniqueDatabase } from './support.js';
+import { storeFixture, testClient } from './support.js';
 
-const client = testClient();
-const database = uniqueDatabase('store');
-let collections = 0;
-const stores: MongoEventStore[] = [];
+const fixture = storeFixture('store');
+const { client, database, open } = fixture;
+const raw = fixture.events;
 
-function open(options: { collection?: string } = {}): MongoEventStore {
-  const store = createMongoEventStore({
-    client,
-    database,
-    collection: options.collection ?? `events${++collections}`,
-  });
-  stores.push(store);
-  return store;
-}
-
-afterAll(async () => {
-  for (const store of stores) await store.close();
-  await client.db(database).dropDatabase();
-  await client.close();
-});
-
-const raw = (store: MongoEventStore) =>
-  client.db(database).collection<Document>(store.names.events);
+afterAll(() => fixture.cleanUp());
 
 describe('storage layout', () => {
   it('stores one document per event, with the data as the codec text and the position as _id', async () => {
@@ -295,7 +277,7 @@ describe('versions and delete', () => {
     const store = createMongoEventStore({
       client: monitored,
       database,
-      collection: `events${++collections}`,
+      collection: 'events_monitored',
     });
     try {
       const ns = namespace();
