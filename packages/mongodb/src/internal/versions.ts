@@ -184,8 +184,18 @@ export class Versions {
           true,
         ),
       ]);
-      // Taken already (by an append that raced the delete): that is just as good.
-      if (outcome.ok || outcome.kind === 'key') return;
+      if (outcome.ok) return;
+      if (outcome.kind === 'key') {
+        // Taken already by an append that raced the delete: just as good once that append is
+        // complete. A half-written one would release the slot when it is settled (its writer
+        // may have died), so settle it first and take the slot again if it is free by then.
+        const holder = await this.#events.findOne(fields, {
+          projection: { _id: 1, batchStart: 1, batchEnd: 1, deleted: 1 },
+        });
+        if (holder && (holder.deleted || (await this.#log.isComplete(holder)))) return;
+        if (holder) await this.#log.seal();
+        continue;
+      }
       if (outcome.kind === 'rejected') {
         throw new MongoStoreError(
           `MongoDB event store: could not mark the end of ${ref.name}(${ref.id}): ${outcome.failure.message}`,
