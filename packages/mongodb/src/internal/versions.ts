@@ -167,7 +167,8 @@ export class Versions {
   /**
    * Takes the slot of the version after `last` (the deleted last version of an aggregate), so
    * that a writer that still believes in it cannot append: the placeholder is a tombstone at
-   * the next position.
+   * the next position. A complete append that holds the slot already does as well; a
+   * half-written one is settled first, because settling releases its slots.
    */
   async poison(ref: AggregateRef, last: StoredVersion): Promise<void> {
     const fields = {
@@ -202,6 +203,10 @@ export class Versions {
         );
       }
     }
+    // Going on without the placeholder would let a stale writer append after the deleted end.
+    throw new MongoStoreError(
+      `MongoDB event store: could not mark the end of ${ref.name}(${ref.id}): no attempt succeeded`,
+    );
   }
 }
 
