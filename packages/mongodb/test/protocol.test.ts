@@ -9,6 +9,9 @@ import { expectEventsInOrder, expectSameEvents, namespace } from '@goes/testing'
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { MongoEventStore } from '../src/index.js';
 import { formatPosition, toDocument, tombstone } from '../src/internal/documents.js';
+import { EventLog } from '../src/internal/event-log.js';
+import { Meta } from '../src/internal/meta.js';
+import { Versions } from '../src/internal/versions.js';
 import { storeFixture } from './support.js';
 
 const fixture = storeFixture('protocol');
@@ -255,5 +258,43 @@ describe('duplicates', () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'VERSION_CONFLICT', expected: 0, actual: 1 });
     expect(await notFound(store, a1.id)).toBe(true);
+  });
+});
+
+describe('a delete racing a writer that dies', () => {
+  it('keeps the slot after a deleted last version taken when a half-written batch held it first', async () => {
+    const store = open();
+    const ns = namespace();
+    const history = ns.history('agg', 3);
+    const ref = history[0]?.aggregate as { name: string; id: string };
+    // `store` wrote version 3: it appends version 4 without reading (its cache).
+    await store.insert(history);
+    // The delete of another process, step by step, with a writer that dies in between: the
+    // delete reads the last version...
+    const raw = events(store);
+    const log = new EventLog(
+      raw,
+      new Meta(fixture.client.db(fixture.database).collection(store.names.meta)),
+      100,
+    );
+    const versions = new Versions(raw, log);
+    const last = await versions.stored(ref);
+    expect(last).toEqual({ version: 3, incarnation: 0 });
+    // ...a writer stores the first half of versions 4 and 5 and dies...
+    const half = [4, 5].map((version) => ns.event('h', { aggregate: { ...ref, version } }));
+    await crashedWriter(store, half, 1);
+    // ...the delete takes the slot after version 3 (held by the dead writer's version 4) and
+    // replaces the versions.
+    await versions.poison(ref, last);
+    const doomed = await raw.find({ id: { $in: history.map((e) => e.id) } }).toArray();
+    await log.tombstone(doomed, true);
+    // Any insert settles the dead writer's batch, which releases the slots it held.
+    await open({ collection: store.names.events }).insert([ns.event('n')]);
+    // The aggregate is deleted: a writer that still believes in version 3 must be refused.
+    const conflict = await store
+      .insert([ns.event('x', { aggregate: { ...ref, version: 4 } })])
+      .catch((e: unknown) => e);
+    expect(conflict).toMatchObject({ code: 'VERSION_CONFLICT', expected: 3, actual: 0 });
+    expect(await drain(store.query(query().aggregate(ref.name, ref.id)))).toEqual([]);
   });
 });

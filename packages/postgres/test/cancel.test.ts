@@ -147,3 +147,75 @@ describe('an abort while a read statement runs on the server', () => {
     await expectHealthy([1, 2, 3, 4]);
   });
 });
+
+describe('the cancelling connection', () => {
+  /** The connection settings of POSTGRES_URL as separate fields. */
+  function fields(): pg.PoolConfig {
+    const url = new URL(POSTGRES_URL);
+    return {
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      user: decodeURIComponent(url.username) || undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      database: url.pathname.slice(1) || undefined,
+    };
+  }
+
+  it('is made from a user pool configured by fields, not a connection string', async () => {
+    const userPool = new pg.Pool({ ...fields(), max: 1, application_name: `${schema}_fields` });
+    userPool.on('error', () => {});
+    const other = createPostgresEventStore({ pool: userPool, schema, notify: false });
+    try {
+      await other.lastPosition(); // the set-up, so that the read is the statement that waits
+      // abortWhileRunning fails unless the statement is gone from the server within PROMPT_MS.
+      const { error } = await abortWhileRunning((signal) =>
+        drain(other.query(query().aggregate('thing', id), { signal })),
+      );
+      expect((error as Error).message).toBe('stop');
+      await waitFor(async () => userPool.idleCount === userPool.totalCount);
+      expect((await drain(other.query(query().aggregate('thing', id)))).length).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+      await userPool.end();
+    }
+  });
+
+  it('lets close() of a store with its own pool end while a cancel is in flight, leaving no connection', async () => {
+    const application = `${schema}_own`;
+    const own = createPostgresEventStore({
+      connectionString: `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}application_name=${application}`,
+      schema,
+      notify: false,
+    });
+    await own.lastPosition();
+    await locker.query('BEGIN');
+    await locker.query(LOCK);
+    const release = setTimeout(() => void locker.query('ROLLBACK'), HOLD_MS);
+    try {
+      const controller = new AbortController();
+      const reading = drain(
+        own.query(query().aggregate('thing', id), { signal: controller.signal }),
+      );
+      const outcome = reading.catch((e: unknown) => e);
+      await waitFor(async () => (await statementsOnTable()) === 1);
+      controller.abort(new Error('stop'));
+      const start = Date.now();
+      // close() waits for the cursor, which waits for its statement: only the cancel ends it
+      // while the lock is held.
+      await own.close();
+      expect(Date.now() - start).toBeLessThan(PROMPT_MS);
+      expect(((await outcome) as Error).message).toBe('stop');
+      const connected = async () => {
+        const { rows } = await observer.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+          [application],
+        );
+        return rows[0]?.n ?? 0;
+      };
+      await waitFor(async () => (await connected()) === 0, PROMPT_MS);
+    } finally {
+      clearTimeout(release);
+      await locker.query('ROLLBACK');
+    }
+  });
+});

@@ -167,7 +167,8 @@ export class Versions {
   /**
    * Takes the slot of the version after `last` (the deleted last version of an aggregate), so
    * that a writer that still believes in it cannot append: the placeholder is a tombstone at
-   * the next position.
+   * the next position. A complete append that holds the slot already does as well; a
+   * half-written one is settled first, because settling releases its slots.
    */
   async poison(ref: AggregateRef, last: StoredVersion): Promise<void> {
     const fields = {
@@ -184,14 +185,28 @@ export class Versions {
           true,
         ),
       ]);
-      // Taken already (by an append that raced the delete): that is just as good.
-      if (outcome.ok || outcome.kind === 'key') return;
+      if (outcome.ok) return;
+      if (outcome.kind === 'key') {
+        // Taken already by an append that raced the delete: just as good once that append is
+        // complete. A half-written one would release the slot when it is settled (its writer
+        // may have died), so settle it first and take the slot again if it is free by then.
+        const holder = await this.#events.findOne(fields, {
+          projection: { _id: 1, batchStart: 1, batchEnd: 1, deleted: 1 },
+        });
+        if (holder && (holder.deleted || (await this.#log.isComplete(holder)))) return;
+        if (holder) await this.#log.seal();
+        continue;
+      }
       if (outcome.kind === 'rejected') {
         throw new MongoStoreError(
           `MongoDB event store: could not mark the end of ${ref.name}(${ref.id}): ${outcome.failure.message}`,
         );
       }
     }
+    // Going on without the placeholder would let a stale writer append after the deleted end.
+    throw new MongoStoreError(
+      `MongoDB event store: could not mark the end of ${ref.name}(${ref.id}): no attempt succeeded`,
+    );
   }
 }
 
