@@ -27,6 +27,13 @@ export interface PostgresConnectionOptions {
   /** The schema of the store's tables; created if missing. Default `goes`. */
   readonly schema?: string | undefined;
   /**
+   * Cancel a read statement in PostgreSQL when its signal aborts (`pg_cancel_backend` from a
+   * connection of its own). Turn it off behind a connection pooler such as PgBouncer, where the
+   * backend pid the client sees is not the server's: the aborted read is then still rejected at
+   * once, and its statement runs to its end in the background. Default true.
+   */
+  readonly cancelOnAbort?: boolean | undefined;
+  /**
    * Non-fatal errors of background work (idle pool connections dropping, the LISTEN connection
    * of feeds failing and being reconnected). Default: ignored.
    */

@@ -110,7 +110,13 @@ class PgEventStore implements PostgresEventStore {
     this.#names = tableNames(this.schema, this.table);
     this.#codec = options.codec ?? createRegistry();
     this.#sql = statements(this.#names, notify);
-    this.#connections = new Connections(pool, owned, eventSchema(this.#names), 'event store');
+    this.#connections = new Connections(
+      pool,
+      owned,
+      eventSchema(this.#names),
+      'event store',
+      options.cancelOnAbort ?? true,
+    );
     this.#appender = new Appender(
       this.#connections,
       this.#names,

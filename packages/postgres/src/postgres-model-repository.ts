@@ -108,7 +108,13 @@ class PgModelRepository<M> implements ModelRepository<M> {
     const { pool, owned } = openPool(options);
     const t: ModelTable = { schema, table, relation: `${quoteIdent(schema)}.${quoteIdent(table)}` };
     this.#sql = modelStatements(t, `goes_${tableNames(schema, table).tag}_model`);
-    this.#connections = new Connections(pool, owned, modelSchema(t), 'model repository');
+    this.#connections = new Connections(
+      pool,
+      owned,
+      modelSchema(t),
+      'model repository',
+      options.cancelOnAbort ?? true,
+    );
     this.#modelId = options.modelId ?? defaultModelId;
     this.#encode = options.encode ?? ((model) => JSON.stringify(model));
     this.#decode = options.decode ?? ((json) => JSON.parse(json) as M);

@@ -95,7 +95,13 @@ class PgSnapshotStore implements SnapshotStore {
     const { pool, owned } = openPool(options);
     this.#table = { schema, table, relation: `${quoteIdent(schema)}.${quoteIdent(table)}` };
     this.#sql = snapshotStatements(this.#table, `goes_${tableNames(schema, table).tag}_snap`);
-    this.#connections = new Connections(pool, owned, snapshotSchema(this.#table), 'snapshot store');
+    this.#connections = new Connections(
+      pool,
+      owned,
+      snapshotSchema(this.#table),
+      'snapshot store',
+      options.cancelOnAbort ?? true,
+    );
   }
 
   async save(snapshot: Snapshot, options: SignalOptions = {}): Promise<void> {

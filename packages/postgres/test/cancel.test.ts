@@ -219,3 +219,54 @@ describe('the cancelling connection', () => {
     }
   });
 });
+
+describe('cancelOnAbort: false (for connection poolers)', () => {
+  it('rejects an aborted read at once but lets its statement run to its end, then reuses the connection', async () => {
+    const onePool = createPool(1);
+    const other = createPostgresEventStore({
+      pool: onePool,
+      schema,
+      notify: false,
+      cancelOnAbort: false,
+    });
+    try {
+      await other.lastPosition(); // the set-up, so that the read is the statement that waits
+      const pidOf = async () => {
+        const client = await onePool.connect();
+        const pid = (client as unknown as { processID: number }).processID;
+        client.release();
+        return pid;
+      };
+      const before = await pidOf();
+      await locker.query('BEGIN');
+      await locker.query(LOCK);
+      const release = setTimeout(() => void locker.query('ROLLBACK'), HOLD_MS);
+      try {
+        const controller = new AbortController();
+        const reading = drain(
+          other.query(query().aggregate('thing', id), { signal: controller.signal }),
+        ).catch((error: unknown) => error);
+        await waitFor(async () => (await statementsOnTable()) === 1);
+        const start = Date.now();
+        controller.abort(new Error('stop'));
+        expect(((await reading) as Error).message).toBe('stop');
+        expect(Date.now() - start).toBeLessThan(PROMPT_MS);
+        // No cancel: the statement still waits for the lock in the server.
+        await new Promise((r) => setTimeout(r, 300));
+        expect(await statementsOnTable()).toBe(1);
+      } finally {
+        clearTimeout(release);
+        await locker.query('ROLLBACK');
+      }
+      await waitFor(async () => (await statementsOnTable()) === 0);
+      await waitFor(async () => onePool.idleCount === onePool.totalCount);
+      // The connection was not destroyed: nothing could have hit its next statement.
+      expect(await pidOf()).toBe(before);
+      const expected = await drain(store.query(query().aggregate('thing', id)));
+      expect(await drain(other.query(query().aggregate('thing', id)))).toEqual(expected);
+    } finally {
+      await other.close();
+      await onePool.end();
+    }
+  });
+});

@@ -85,9 +85,19 @@ export class Connections {
   #closed = false;
   #closing: Promise<void> | undefined;
 
+  /** Whether an aborted read is cancelled in the server (the `cancelOnAbort` option). */
+  readonly #cancelOnAbort: boolean;
+
   /** `what`: the kind of store, for messages (e.g. "event store"). */
-  constructor(pool: pg.Pool, ownsPool: boolean, schema: SchemaSpec, what: string) {
+  constructor(
+    pool: pg.Pool,
+    ownsPool: boolean,
+    schema: SchemaSpec,
+    what: string,
+    cancelOnAbort = true,
+  ) {
     this.pool = pool;
+    this.#cancelOnAbort = cancelOnAbort;
     this.#ownsPool = ownsPool;
     this.#schema = schema;
     this.#relation = `${quoteIdent(schema.schema)}.${quoteIdent(schema.table)}`;
@@ -165,9 +175,9 @@ export class Connections {
   }
 
   /**
-   * Runs one read-only statement; an abort while it runs cancels it on the server and rejects at
-   * once with the abort reason (the connection is destroyed when the statement ends: the cancel
-   * could otherwise hit the connection's next statement). Writes use {@link run}, which never
+   * Runs one read-only statement; an abort while it runs rejects at once with the abort reason
+   * and cancels the statement on the server (unless `cancelOnAbort` is off; the connection is
+   * then destroyed when the statement ends: the cancel could otherwise hit its next statement). Writes use {@link run}, which never
    * reports an abort for a statement that may have committed.
    */
   async read(
@@ -189,8 +199,7 @@ export class Connections {
     return new Promise<TextRow[]>((resolve, reject) => {
       let cancelled = false;
       const onAbort = () => {
-        cancelled = true;
-        void this.cancel(client);
+        cancelled = this.cancel(client);
         reject(signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
@@ -209,9 +218,16 @@ export class Connections {
     });
   }
 
-  /** Cancels the statement running on `client` (best effort; see {@link cancelStatement}). */
-  cancel(client: pg.PoolClient): Promise<void> {
-    return cancelStatement(this.pool, client);
+  /**
+   * Cancels the statement running on `client` in the background (best effort; see
+   * {@link cancelStatement}). Returns whether a cancel was sent: the connection must then be
+   * destroyed, not reused. Without `cancelOnAbort` it sends none and the statement runs to its
+   * end, after which the connection is as good as any.
+   */
+  cancel(client: pg.PoolClient): boolean {
+    if (!this.#cancelOnAbort) return false;
+    void cancelStatement(this.pool, client);
+    return true;
   }
 
   /** Refuses further work and ends the pool if the store opened it (once; later calls wait for it). */

@@ -12,8 +12,11 @@ export interface CursorContext<T> {
   readonly acquire: (signal: AbortSignal | undefined) => Promise<PoolClient>;
   /** Gives the connection back, or destroys it. */
   readonly release: (client: PoolClient, destroy?: boolean) => void;
-  /** Cancels the statement running on the connection (from another connection, best effort). */
-  readonly cancel: (client: PoolClient) => Promise<void>;
+  /**
+   * Cancels the statement running on the connection (from another connection, best effort, in
+   * the background); returns whether a cancel was sent.
+   */
+  readonly cancel: (client: PoolClient) => boolean;
   /** Turns a row into the value handed out (an event, a snapshot); may throw (decode errors). */
   readonly decode: (row: TextRow) => T;
   /** Rows per round trip. */
@@ -103,8 +106,7 @@ export class RowCursor<T> implements AsyncIterator<T> {
       const onAbort = () => {
         const client = this.#client;
         if (client && this.#cursor) {
-          this.#cancelled = true;
-          void this.#context.cancel(client);
+          this.#cancelled = this.#context.cancel(client);
         }
         reject(signal.reason);
       };
