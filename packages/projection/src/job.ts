@@ -132,7 +132,10 @@ export interface ApplyToModelsOptions<M> extends Omit<ApplyOptions, 'ignoreProgr
   readonly create: (ref: AggregateRef) => M;
   /** The aggregates to project (default: every aggregate of the job's events). */
   readonly aggregateNames?: readonly string[] | undefined;
-  /** The model id of an aggregate. Default: the aggregate id. */
+  /**
+   * The model id of an aggregate. Default: the aggregate id. Several aggregates may share a
+   * model; it then gets the events of all of them in position order.
+   */
   readonly modelId?: ((ref: AggregateRef) => string) | undefined;
   /** Retries of the repository's `use` on a version conflict. */
   readonly retries?: number | undefined;
@@ -147,7 +150,7 @@ export interface ApplyToModelsOptions<M> extends Omit<ApplyOptions, 'ignoreProgr
  * ```
  */
 export interface ApplyToModelsResult {
-  /** Models looked at (one per aggregate of the job). */
+  /** Models looked at (one per model id of the job's aggregates). */
   readonly models: number;
   /** Models saved (the others had nothing new). */
   readonly saved: number;
@@ -456,19 +459,44 @@ export class StoreJob implements ManagedJob {
     let saved = 0;
     let applied = 0;
     let skipped = 0;
+    // Group the aggregates by model first: a model's progress is one global position, so
+    // applying several aggregates' events to it one aggregate at a time would move its progress
+    // past the older events of the aggregates that come later (and skip them for good).
+    const groups = new Map<string, AggregateRef[]>();
     for await (const ref of this.aggregates({ names: aggregateNames, signal })) {
+      const id = modelId(ref);
+      const group = groups.get(id);
+      if (group) group.push(ref);
+      else groups.set(id, [ref]);
+    }
+    for (const [id, refs] of groups) {
       models++;
+      const first = refs[0] as AggregateRef;
+      // One aggregate: read only its events. Several: read the job's events after the model's
+      // progress in position order and keep those of every aggregate that maps to this model.
+      const read: JobApplyOptions =
+        refs.length === 1
+          ? { aggregate: first }
+          : {
+              guard: (event) =>
+                event.aggregate !== undefined &&
+                (!aggregateNames ||
+                  aggregateNames.length === 0 ||
+                  aggregateNames.includes(event.aggregate.name)) &&
+                modelId({ name: event.aggregate.name, id: event.aggregate.id }) === id &&
+                (applyOptions.guard?.(event) ?? true),
+            };
       let outcome: ApplyResult | undefined;
       let changed = false;
       await repository.use(
-        modelId(ref),
+        id,
         async (model) => {
           const before = readProgress(model);
-          outcome = await this.apply(model, { ...applyOptions, aggregate: ref, signal });
+          outcome = await this.apply(model, { ...applyOptions, ...read, signal });
           changed = outcome.applied > 0 || outcome.skipped > 0 || readProgress(model) !== before;
           return changed;
         },
-        { create: () => create(ref), retries, signal },
+        { create: () => create(first), retries, signal },
       );
       if (changed) saved++;
       if (outcome) {

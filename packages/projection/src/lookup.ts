@@ -169,6 +169,7 @@ class EventLookup implements Lookup, Target, ProgressAware {
   #isReady = false;
   #position = 0;
   #subscription: ScheduleSubscription | undefined;
+  #starting: Promise<void> | undefined;
   #closed = false;
 
   constructor(
@@ -205,9 +206,18 @@ class EventLookup implements Lookup, Target, ProgressAware {
     return this.#isReady;
   }
 
-  async start(options: SignalOptions = {}): Promise<void> {
-    if (this.#closed) throw new ClosedError('the lookup');
-    if (this.#subscription) return;
+  start(options: SignalOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError('the lookup'));
+    // Concurrent calls share one start: each would open its own schedule otherwise, only the
+    // last would be closed, and their jobs would apply events to the one table at once.
+    this.#starting ??= this.#start(options).catch((error: unknown) => {
+      this.#starting = undefined;
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async #start(options: SignalOptions): Promise<void> {
     const schedule = continuously(this.#bus, this.#store, this.names, {
       debounce: this.#options.debounce,
       debounceCap: this.#options.debounceCap,
@@ -229,6 +239,11 @@ class EventLookup implements Lookup, Target, ProgressAware {
         signal: options.signal,
       },
     );
+    if (this.#closed) {
+      // close() ran while the schedule was being opened.
+      await this.#subscription.close();
+      throw new ClosedError('the lookup');
+    }
   }
 
   ready(options: SignalOptions = {}): Promise<void> {
@@ -314,6 +329,7 @@ class EventLookup implements Lookup, Target, ProgressAware {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#starting?.catch(() => {});
     await this.#subscription?.close();
     if (!this.#isReady) this.#rejectReady(new ClosedError('the lookup'));
   }

@@ -163,6 +163,7 @@ class BusProjectionService implements ProjectionService {
   readonly #onError: (error: unknown) => void;
   #subscription: Subscription | undefined;
   #loop: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
   #closed = false;
 
   constructor(bus: EventBus, options: ProjectionServiceOptions) {
@@ -191,14 +192,28 @@ class BusProjectionService implements ProjectionService {
     this.#schedules.set(name, schedule);
   }
 
-  async start(options: SignalOptions = {}): Promise<void> {
-    if (this.#closed) throw new ClosedError('the projection service');
-    if (this.#subscription) return;
+  start(options: SignalOptions = {}): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError('the projection service'));
+    // Concurrent calls share one start: two bus subscriptions would accept (and run) every
+    // trigger twice, and close() would stop only one of them.
+    this.#starting ??= this.#start(options).catch((error: unknown) => {
+      this.#starting = undefined;
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async #start(options: SignalOptions): Promise<void> {
     options.signal?.throwIfAborted();
     const subscription = await this.#bus.subscribe([TRIGGERED_EVENT], {
       signal: options.signal,
       onError: this.#onError,
     });
+    if (this.#closed) {
+      // close() ran while the bus subscription was being opened.
+      await subscription.close();
+      throw new ClosedError('the projection service');
+    }
     this.#subscription = subscription;
     this.#loop = (async () => {
       try {
@@ -244,6 +259,7 @@ class BusProjectionService implements ProjectionService {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#starting?.catch(() => {});
     await this.#subscription?.close();
     await this.#loop;
   }

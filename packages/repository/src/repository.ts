@@ -93,8 +93,9 @@ export interface Repository {
   /**
    * Fetches a fresh aggregate from `make`, runs `fn` on it and saves it (goes' `Use`); on an error
    * the retry policy accepts (by default {@link VersionConflictError}) it waits and starts again
-   * with a new aggregate from `make`, never the mutated one (goes bug 1). Resolves to the saved
-   * aggregate.
+   * with a new aggregate from `make`, never the mutated one (goes bug 1). Once the changes are
+   * stored, an error (of an `afterInsert` hook) is thrown without a retry, so `fn`'s changes are
+   * never stored twice. Resolves to the saved aggregate.
    *
    * @throws the last error when attempts run out or the error is not retryable;
    * {@link InvalidArgumentError} when `make` returns the same instance twice.
@@ -283,13 +284,19 @@ class AggregateRepository implements Repository {
         );
       }
       previous = aggregate;
+      let unsaved = 0;
       try {
         await this.fetch(aggregate, { signal });
         await fn(aggregate);
+        unsaved = aggregate.changes.length;
         await this.save(aggregate, { signal });
         return aggregate;
       } catch (error) {
-        if (attempt >= policy.maxAttempts || signal?.aborted || !policy.retryIf(error)) throw error;
+        // `save` commits the aggregate as soon as the insert succeeded; an error after that (an
+        // afterInsert hook) must not run `fn` again, or its changes would be stored twice.
+        const stored = unsaved > 0 && aggregate.changes.length === 0;
+        if (stored || attempt >= policy.maxAttempts || signal?.aborted || !policy.retryIf(error))
+          throw error;
         await sleep(policy.delay(attempt), { signal });
       }
     }

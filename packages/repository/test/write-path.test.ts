@@ -131,6 +131,37 @@ describe('use', () => {
     expect((await products.fetch(id)).stock).toBe(3);
   });
 
+  it('never runs fn again once its changes are stored, even when an afterInsert error is retryable', async () => {
+    const store = createMemoryEventStore();
+    let failures = 0;
+    const repository = createRepository({
+      store,
+      // Retry everything (e.g. transient network errors): the hook's error qualifies.
+      retry: { maxAttempts: 3, backoff: () => 0, retryIf: () => true },
+      hooks: {
+        afterInsert: () => {
+          if (failures-- > 0) throw new Error('notification failed');
+        },
+      },
+    });
+    const products = repository.typed((id) => new Product(id));
+    const id = uuidv7();
+    await products.use(id, (product) => product.create('A', 'B'));
+    failures = 1;
+    let attempts = 0;
+    const outcome = await products
+      .use(id, (product) => {
+        attempts++;
+        product.restock(1);
+      })
+      .catch((e: unknown) => e);
+    // The restock is stored once; the hook's error reaches the caller instead of a second run.
+    expect(outcome).toMatchObject({ message: 'notification failed' });
+    expect(attempts).toBe(1);
+    expect((await products.fetch(id)).stock).toBe(1);
+    expect(store.size).toBe(2);
+  });
+
   it('takes the retry policy of the call over the repository one, and retry: false means one attempt', async () => {
     const store = createMemoryEventStore();
     const products = createRepository({ store, retry: { maxAttempts: 5, backoff: () => 0 } }).typed(

@@ -91,6 +91,12 @@ export async function openSubscription(setup: SubscriptionSetup): Promise<Schedu
     const onAbort = () => void subscription.close().catch(() => {});
     signal.addEventListener('abort', onAbort, { once: true });
     subscription.onClose(() => signal.removeEventListener('abort', onAbort));
+    // An abort during the awaits above fired before the listener existed: it would never close
+    // the subscription, and its bus subscription and timers would keep running.
+    if (signal.aborted) {
+      await subscription.close();
+      throw signal.reason;
+    }
   }
   if (started && startup?.wait !== false) {
     const outcome = await started;
