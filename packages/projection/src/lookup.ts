@@ -98,7 +98,10 @@ export interface Lookup extends AsyncDisposable {
     aggregateId: string,
     options?: SignalOptions,
   ): Promise<unknown>;
-  /** The id of the aggregate whose `key` has `value`, or undefined (waits until ready). */
+  /**
+   * The id of the aggregate whose `key` has `value`, or undefined (waits until ready). When
+   * several aggregates hold the value, the one that took it last and still holds it.
+   */
   reverse(
     aggregateName: string,
     key: string,
@@ -162,7 +165,12 @@ class EventLookup implements Lookup, Target, ProgressAware {
   readonly #providers = new Map<string, ProviderFn>();
   readonly #options: LookupOptions;
   readonly #table = new Map<string, Map<string, Map<string, unknown>>>();
-  readonly #reverse = new Map<string, Map<string, string>>();
+  /**
+   * (aggregate name, key) → value → the ids of the aggregates holding that value, oldest first:
+   * several aggregates may hold one value, and `reverse` answers with the latest of them that
+   * still does, so removing the value from one never hides the others.
+   */
+  readonly #reverse = new Map<string, Map<string, string[]>>();
   readonly #ready: Promise<void>;
   #resolveReady!: () => void;
   #rejectReady!: (error: unknown) => void;
@@ -269,7 +277,7 @@ class EventLookup implements Lookup, Target, ProgressAware {
     await this.ready(options);
     const valueKey = reverseKey(value);
     if (valueKey === undefined) return undefined;
-    return this.#reverse.get(indexKey(aggregateName, key))?.get(valueKey);
+    return this.#reverse.get(indexKey(aggregateName, key))?.get(valueKey)?.at(-1);
   }
 
   async expect<V = unknown>(
@@ -374,7 +382,10 @@ class EventLookup implements Lookup, Target, ProgressAware {
       reverse = new Map();
       this.#reverse.set(index, reverse);
     }
-    reverse.set(valueKey, aggregateId);
+    const holders = reverse.get(valueKey);
+    // #remove above took this aggregate out of the list, so it is added as the latest holder.
+    if (holders) holders.push(aggregateId);
+    else reverse.set(valueKey, [aggregateId]);
   }
 
   #remove(aggregateName: string, aggregateId: string, key: string): void {
@@ -390,11 +401,13 @@ class EventLookup implements Lookup, Target, ProgressAware {
     if (valueKey === undefined) return;
     const index = indexKey(aggregateName, key);
     const reverse = this.#reverse.get(index);
-    // Another aggregate may have taken the value since; its entry stays.
-    if (reverse?.get(valueKey) === aggregateId) {
-      reverse.delete(valueKey);
-      if (reverse.size === 0) this.#reverse.delete(index);
-    }
+    const holders = reverse?.get(valueKey);
+    if (!reverse || !holders) return;
+    // Only this aggregate lets go of the value; others that hold it stay findable.
+    const at = holders.indexOf(aggregateId);
+    if (at >= 0) holders.splice(at, 1);
+    if (holders.length === 0) reverse.delete(valueKey);
+    if (reverse.size === 0) this.#reverse.delete(index);
   }
 }
 

@@ -104,6 +104,26 @@ describe('lookup', () => {
     expect(isGoesError(error, 'LOOKUP_NOT_FOUND')).toBe(true);
   });
 
+  it('keeps a value findable while any aggregate still holds it: the latest holder answers', async () => {
+    const { store, user, event, lookup } = setup();
+    const ada = uuidv7();
+    const bob = uuidv7();
+    const cy = uuidv7();
+    await store.insert([event('registered', ada, { email: 'a@example.com', alias: 'shared' })]);
+    await store.insert([event('renamed', bob, { alias: 'shared' })]); // bob holds it too
+    await store.insert([event('deleted', bob, {})]); // bob lets go: ada still holds it
+    await lookup.start();
+    await lookup.ready(within());
+    expect(await lookup.reverse(user, 'alias', 'shared')).toBe(ada);
+    await store.insert([event('renamed', cy, { alias: 'shared' })]);
+    await store.insert([event('renamed', ada, { alias: 'other' })]); // ada moves on: cy remains
+    while ((await lookup.reverse(user, 'alias', 'other')) === undefined) await tick();
+    expect(await lookup.reverse(user, 'alias', 'shared')).toBe(cy);
+    await store.insert([event('deleted', cy, {})]);
+    while ((await lookup.reverse(user, 'alias', 'shared')) !== undefined) await tick();
+    expect(await lookup.get(user, 'alias', ada)).toBe('other');
+  });
+
   it('becomes ready only after the initial replay, even when live events come first (goes bug 11)', async () => {
     const { store, user, event, lookup } = setup();
     const ids = Array.from({ length: 3_000 }, () => uuidv7());
