@@ -87,7 +87,11 @@ export interface Lookup extends AsyncDisposable {
   readonly names: readonly string[];
   /** True once the initial replay was applied. */
   readonly isReady: boolean;
-  /** Starts the lookup's schedule: the initial replay runs in the background, live updates follow. */
+  /**
+   * Starts the lookup's schedule: the initial replay runs in the background, live updates follow.
+   * Aborting `signal` later closes the lookup (as {@link Lookup.close} does: reads that wait for
+   * `ready()` then fail with `ClosedError` instead of waiting forever).
+   */
   start(options?: SignalOptions): Promise<void>;
   /** Resolves once the initial replay was applied (not merely a first live job). */
   ready(options?: SignalOptions): Promise<void>;
@@ -226,6 +230,11 @@ class EventLookup implements Lookup, Target, ProgressAware {
   }
 
   async #start(options: SignalOptions): Promise<void> {
+    // The signal ends the schedule's subscription; the lookup must end with it, or a read
+    // waiting for a replay that will never run would wait forever.
+    options.signal?.addEventListener('abort', () => void this.close().catch(() => {}), {
+      once: true,
+    });
     const schedule = continuously(this.#bus, this.#store, this.names, {
       debounce: this.#options.debounce,
       debounceCap: this.#options.debounceCap,

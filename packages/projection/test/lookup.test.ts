@@ -167,6 +167,32 @@ describe('lookup', () => {
     await expect(lookup.start()).rejects.toMatchObject({ code: 'CLOSED' });
   });
 
+  it('closes when the signal given to start() aborts: reads waiting for the replay fail instead of hanging', async () => {
+    const { bus, user } = setup();
+    // A store whose reads always fail: the replay never succeeds, so the lookup never gets ready.
+    const failing = createMemoryEventStore();
+    failing.query = () => ({
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.reject(new Error('store down')),
+      }),
+    });
+    const lookup = createLookup(
+      failing,
+      bus,
+      { [`${user}.registered`]: () => {} },
+      {
+        onError: () => {},
+      },
+    );
+    opened.push(lookup);
+    const controller = new AbortController();
+    await lookup.start({ signal: controller.signal });
+    const waiting = lookup.get(user, 'email', uuidv7()); // no signal of its own
+    controller.abort(new Error('stop'));
+    await expect(waiting).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(lookup.start()).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
   it('checks types in expect, takes manual writes, and indexes only primitive values', async () => {
     const { user, lookup } = setup();
     await lookup.start();
