@@ -160,11 +160,15 @@ class NatsBus implements NatsEventBus {
     options.signal?.throwIfAborted();
     const nc = await this.#connection.get(options.signal);
     let subscription: ManagedSubscription | undefined;
+    let unbind: (() => void) | undefined;
+    let ended = false;
     subscription = await this.#driver.subscribe(
       nc,
       plan,
       () => {
+        ended = true;
         if (subscription) this.#subscriptions.delete(subscription);
+        unbind?.();
       },
       options.signal,
     );
@@ -172,8 +176,10 @@ class NatsBus implements NatsEventBus {
       await subscription.close();
       throw new ClosedError('the NATS event bus');
     }
-    this.#subscriptions.add(subscription);
-    bindSignal(subscription, options.signal);
+    if (!ended) {
+      this.#subscriptions.add(subscription);
+      unbind = bindSignal(subscription, options.signal);
+    }
     return subscription;
   }
 
@@ -235,13 +241,20 @@ class NatsBus implements NatsEventBus {
   }
 }
 
-function bindSignal(subscription: Subscription, signal: AbortSignal | undefined): void {
-  if (!signal) return;
+/**
+ * Closes the subscription when `signal` aborts. Returns the unbinding, called when the
+ * subscription ends: an application passes one long-lived signal (its shutdown) to every
+ * subscription it opens, and a listener left on it kept every ended subscription alive.
+ */
+function bindSignal(subscription: Subscription, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => {};
   if (signal.aborted) {
     void subscription.close();
-    return;
+    return () => {};
   }
-  signal.addEventListener('abort', () => void subscription.close(), { once: true });
+  const onAbort = () => void subscription.close();
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
 }
 
 function checkBufferSize(size: number, what: string): number {
