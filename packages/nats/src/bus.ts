@@ -76,6 +76,9 @@ class NatsBus implements NatsEventBus {
   readonly #deliver: DeliverFrom;
   readonly #subscriptions = new Set<ManagedSubscription>();
   readonly #publishing = new Set<Promise<void>>();
+  /** Publishes waiting for the connection (see `#publishWhenConnected`), and the last one's hand-over. */
+  #waiting = 0;
+  #handedOver: Promise<void> = Promise.resolve();
   #closed: Promise<void> | undefined;
 
   constructor(options: NatsEventBusOptions) {
@@ -140,14 +143,47 @@ class NatsBus implements NatsEventBus {
         id: event.id,
       };
     }
-    const nc = this.#connection.current ?? (await this.#connection.get(signal));
-    const publishing = this.#driver.publish(nc, messages, signal);
+    const nc = this.#connection.current;
+    const publishing =
+      nc && this.#waiting === 0
+        ? this.#driver.publish(nc, messages, signal)
+        : this.#publishWhenConnected(messages, signal);
     this.#publishing.add(publishing);
     try {
       await publishing;
     } finally {
       this.#publishing.delete(publishing);
     }
+  }
+
+  /**
+   * Publishes once the connection is open, handing the messages to the driver after every
+   * publish that waited before this one. Waiting for the connection takes a different number of
+   * microtask turns with a signal (it is wrapped to abort promptly) than without, so a publish
+   * with a signal fell behind a later one without it while the bus connected, breaking publish
+   * order. Until the last waiting publish is handed over, later ones queue here too.
+   */
+  async #publishWhenConnected(
+    messages: readonly OutgoingMessage[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const previous = this.#handedOver;
+    let handed!: () => void;
+    this.#handedOver = new Promise<void>((resolve) => {
+      handed = resolve;
+    });
+    this.#waiting++;
+    let publishing: Promise<void>;
+    try {
+      const nc = await this.#connection.get(signal);
+      await previous; // never rejects
+      signal?.throwIfAborted();
+      publishing = this.#driver.publish(nc, messages, signal);
+    } finally {
+      this.#waiting--;
+      handed();
+    }
+    await publishing;
   }
 
   async subscribe(
