@@ -76,6 +76,9 @@ class NatsBus implements NatsEventBus {
   readonly #deliver: DeliverFrom;
   readonly #subscriptions = new Set<ManagedSubscription>();
   readonly #publishing = new Set<Promise<void>>();
+  /** Publishes waiting for the connection (see `#publishWhenConnected`), and the last one's hand-over. */
+  #waiting = 0;
+  #handedOver: Promise<void> = Promise.resolve();
   #closed: Promise<void> | undefined;
 
   constructor(options: NatsEventBusOptions) {
@@ -140,14 +143,47 @@ class NatsBus implements NatsEventBus {
         id: event.id,
       };
     }
-    const nc = this.#connection.current ?? (await this.#connection.get(signal));
-    const publishing = this.#driver.publish(nc, messages, signal);
+    const nc = this.#connection.current;
+    const publishing =
+      nc && this.#waiting === 0
+        ? this.#driver.publish(nc, messages, signal)
+        : this.#publishWhenConnected(messages, signal);
     this.#publishing.add(publishing);
     try {
       await publishing;
     } finally {
       this.#publishing.delete(publishing);
     }
+  }
+
+  /**
+   * Publishes once the connection is open, handing the messages to the driver after every
+   * publish that waited before this one. Waiting for the connection takes a different number of
+   * microtask turns with a signal (it is wrapped to abort promptly) than without, so a publish
+   * with a signal fell behind a later one without it while the bus connected, breaking publish
+   * order. Until the last waiting publish is handed over, later ones queue here too.
+   */
+  async #publishWhenConnected(
+    messages: readonly OutgoingMessage[],
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const previous = this.#handedOver;
+    let handed!: () => void;
+    this.#handedOver = new Promise<void>((resolve) => {
+      handed = resolve;
+    });
+    this.#waiting++;
+    let publishing: Promise<void>;
+    try {
+      const nc = await this.#connection.get(signal);
+      await previous; // never rejects
+      signal?.throwIfAborted();
+      publishing = this.#driver.publish(nc, messages, signal);
+    } finally {
+      this.#waiting--;
+      handed();
+    }
+    await publishing;
   }
 
   async subscribe(
@@ -160,11 +196,15 @@ class NatsBus implements NatsEventBus {
     options.signal?.throwIfAborted();
     const nc = await this.#connection.get(options.signal);
     let subscription: ManagedSubscription | undefined;
+    let unbind: (() => void) | undefined;
+    let ended = false;
     subscription = await this.#driver.subscribe(
       nc,
       plan,
       () => {
+        ended = true;
         if (subscription) this.#subscriptions.delete(subscription);
+        unbind?.();
       },
       options.signal,
     );
@@ -172,8 +212,10 @@ class NatsBus implements NatsEventBus {
       await subscription.close();
       throw new ClosedError('the NATS event bus');
     }
-    this.#subscriptions.add(subscription);
-    bindSignal(subscription, options.signal);
+    if (!ended) {
+      this.#subscriptions.add(subscription);
+      unbind = bindSignal(subscription, options.signal);
+    }
     return subscription;
   }
 
@@ -235,13 +277,20 @@ class NatsBus implements NatsEventBus {
   }
 }
 
-function bindSignal(subscription: Subscription, signal: AbortSignal | undefined): void {
-  if (!signal) return;
+/**
+ * Closes the subscription when `signal` aborts. Returns the unbinding, called when the
+ * subscription ends: an application passes one long-lived signal (its shutdown) to every
+ * subscription it opens, and a listener left on it kept every ended subscription alive.
+ */
+function bindSignal(subscription: Subscription, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => {};
   if (signal.aborted) {
     void subscription.close();
-    return;
+    return () => {};
   }
-  signal.addEventListener('abort', () => void subscription.close(), { once: true });
+  const onAbort = () => void subscription.close();
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
 }
 
 function checkBufferSize(size: number, what: string): number {

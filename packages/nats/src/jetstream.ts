@@ -146,6 +146,8 @@ export class JetStreamDriver implements Driver {
   readonly #options: ResolvedJetStreamOptions;
   readonly #subjects: SubjectMapper;
   #clients: Clients | undefined;
+  /** Resolves once the latest publish call handed its last message to the client. */
+  #sent: Promise<void> = Promise.resolve();
   #ready = false;
   #setup: Promise<void> | undefined;
 
@@ -180,13 +182,38 @@ export class JetStreamDriver implements Driver {
     messages: readonly OutgoingMessage[],
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    await this.#ensureStream(nc, signal);
+    // Publish order: a call sends its first message only after every earlier call sent its last
+    // one. Without this, waiting for the stream set-up with a signal (one more microtask turn)
+    // let a later call without a signal go first, and a call larger than the publish window let
+    // later calls in between its windows while it waited for acknowledgements.
+    const previous = this.#sent;
+    let sent!: () => void;
+    this.#sent = new Promise<void>((resolve) => {
+      sent = resolve;
+    });
+    try {
+      await this.#ensureStream(nc, signal);
+      await previous; // never rejects
+      signal?.throwIfAborted();
+      await this.#publishAll(nc, messages, signal, sent);
+    } finally {
+      sent();
+    }
+  }
+
+  /** Publishes in windows; calls `sent` once the last message was handed to the client. */
+  async #publishAll(
+    nc: NatsConnection,
+    messages: readonly OutgoingMessage[],
+    signal: AbortSignal | undefined,
+    sent: () => void,
+  ): Promise<void> {
     const { js } = this.#clientsOf(nc);
     let from = 0;
     let retried = false;
     for (;;) {
       try {
-        await this.#publishFrom(js, messages, from, signal);
+        await this.#publishFrom(js, messages, from, signal, sent);
         return;
       } catch (error) {
         // No responders: nothing captures the subject, so the stream was deleted behind our back.
@@ -205,6 +232,7 @@ export class JetStreamDriver implements Driver {
     messages: readonly OutgoingMessage[],
     from: number,
     signal: AbortSignal | undefined,
+    sent: () => void,
   ): Promise<void> {
     const window = this.#options.publishWindow;
     for (let start = from; start < messages.length; start += window) {
@@ -214,6 +242,7 @@ export class JetStreamDriver implements Driver {
         const message = messages[i] as OutgoingMessage;
         acks.push(js.publish(message.subject, message.bytes, { msgID: message.id }));
       }
+      if (end === messages.length) sent();
       const results = await abortable(Promise.allSettled(acks), signal);
       const failed = results.findIndex((result) => result.status === 'rejected');
       if (failed >= 0) {

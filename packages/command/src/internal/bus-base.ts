@@ -18,11 +18,19 @@ import { checkHandler, checkNames } from './validate.js';
 /** Default `maxInFlight` of a pull subscription. */
 const DEFAULT_MAX_IN_FLIGHT = 16;
 
-/** Calls `fn` once when `signal` aborts (at once if it already did). */
-function onAbort(signal: AbortSignal | undefined, fn: () => void): void {
+/**
+ * Calls `fn` once when `signal` aborts (at once if it already did), until `ended` resolves: then
+ * the listener is removed. Applications pass one long-lived signal (their shutdown) to every
+ * registration, and a listener left on it kept every closed registration and its inbox alive.
+ */
+function onAbort(signal: AbortSignal | undefined, fn: () => void, ended: Promise<void>): void {
   if (!signal) return;
-  if (signal.aborted) fn();
-  else signal.addEventListener('abort', fn, { once: true });
+  if (signal.aborted) {
+    fn();
+    return;
+  }
+  signal.addEventListener('abort', fn, { once: true });
+  void ended.then(() => signal.removeEventListener('abort', fn));
 }
 
 /** Runs one handler over an inbox: every delivery it yields is handed to the handler at once. */
@@ -145,7 +153,7 @@ export abstract class BusBase<M extends CommandMap> {
       inbox.abandon();
       throw error;
     }
-    onAbort(options.signal, () => inbox.close());
+    onAbort(options.signal, () => inbox.close(), inbox.drained());
     return new InboxSubscription(inbox) as unknown as CommandSubscription<M, N>;
   }
 
@@ -188,9 +196,13 @@ export abstract class BusBase<M extends CommandMap> {
     const ready = this.start().then(() => this.announce());
     ready.catch(() => {}); // observed by handle() or mustHandle()
     const registration = new HandlerRegistration(checked, ready, inbox, done);
-    onAbort(options.signal, () => {
-      registration.close().catch((error: unknown) => safeReport(onError, error));
-    });
+    onAbort(
+      options.signal,
+      () => {
+        registration.close().catch((error: unknown) => safeReport(onError, error));
+      },
+      inbox.drained(),
+    );
     return registration;
   }
 

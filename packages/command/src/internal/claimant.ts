@@ -72,6 +72,9 @@ const MAX_PARKED = 10_000;
 /** Extra life of a claim beyond the dispatcher's assign timeout, for assignments in transit. */
 const MAX_RESERVATION_GRACE = 1_000;
 
+/** Commands this instance ran remembered at most (the oldest are forgotten first). */
+const MAX_RAN = 100_000;
+
 /**
  * The handler's side of the protocol: claims offered commands while an inbox has room (parking
  * the rest, and skipping those assigned elsewhere meanwhile), keeps each claim until it is
@@ -84,6 +87,14 @@ export class Claimant {
   /** Claims waiting for room, by command id, so that a command taken elsewhere is skipped. */
   readonly #parked = new Map<string, { readonly inbox: Inbox; readonly claim: Claim }>();
   readonly #running = new Map<string, Running>();
+  /**
+   * Commands this instance ran, by id, with the monotonic time to forget them. An at-least-once
+   * event bus (JetStream) may deliver a command's offer and its assignment again after the command
+   * ended: without this, the offer made a new claim and the old assignment then matched it, so the
+   * command ran a second time before the dispatcher's release of that claim arrived. Remembered
+   * for the dispatcher's whole budget (2 × assign + receive + execution timeout) after the outcome.
+   */
+  readonly #ran = new Map<string, number>();
 
   constructor(options: ClaimantOptions) {
     this.#options = options;
@@ -94,7 +105,14 @@ export class Claimant {
     const inbox = this.#options.inbox(data.name);
     if (!inbox?.open) return;
     const { id } = data;
-    if (this.#reservations.has(id) || this.#running.has(id) || this.#parked.has(id)) return;
+    if (
+      this.#reservations.has(id) ||
+      this.#running.has(id) ||
+      this.#parked.has(id) ||
+      this.#ran.has(id)
+    ) {
+      return;
+    }
     const receivedAt = monotonicNow();
     const claim: Claim = {
       expiresAt: receivedAt + data.assignTimeout,
@@ -121,7 +139,8 @@ export class Claimant {
       return;
     }
     if (!reservation) {
-      if (this.#running.has(data.id) || !data.reply) return;
+      // Running or ran here: a duplicate of the assignment we acted on (nothing to answer).
+      if (this.#running.has(data.id) || this.#ran.has(data.id) || !data.reply) return;
       this.#reply({
         id: data.id,
         dispatcher: data.dispatcher,
@@ -176,15 +195,17 @@ export class Claimant {
     if (running?.data.dispatcher === data.dispatcher) running.delivery.cancel();
   }
 
-  /** Forgets parked claims that expired (housekeeping). */
+  /** Forgets parked claims that expired and commands ran long enough ago (housekeeping). */
   prune(now: number): void {
     for (const [id, { claim }] of this.#parked) if (claim.expiresAt <= now) this.#unpark(id);
+    for (const [id, forgetAt] of this.#ran) if (forgetAt <= now) this.#ran.delete(id);
   }
 
   /** Gives up every claim (the bus closes). */
   clear(): void {
     for (const id of [...this.#reservations.keys()]) this.#release(id);
     this.#parked.clear();
+    this.#ran.clear();
   }
 
   /** How many claims, parked claims and running commands it holds (for tests of bounded state). */
@@ -236,6 +257,7 @@ export class Claimant {
     const { id } = data;
     const { busId } = this.#options;
     if (this.#running.get(id) === running) this.#running.delete(id);
+    this.#remember(data);
     if (!data.reply) {
       const resolution = resolveOutcome(outcome, delivery.info, busId);
       if (resolution?.kind === 'error') safeReport(inbox.onError, resolution.error);
@@ -245,6 +267,17 @@ export class Claimant {
     const executed = executedData(to, data.name, outcome, this.#options.resultCodec);
     if (executed) this.#reply(executed);
   };
+
+  /** Remembers a command that ran here, so that a redelivered offer of it is not claimed. */
+  #remember(data: CommandDispatchedData): void {
+    const budget = 2 * data.assignTimeout + data.receiveTimeout + data.executionTimeout;
+    this.#ran.delete(data.id);
+    this.#ran.set(data.id, monotonicNow() + budget);
+    if (this.#ran.size > MAX_RAN) {
+      const [oldest] = this.#ran.keys();
+      if (oldest !== undefined) this.#ran.delete(oldest);
+    }
+  }
 
   #reply(data: CommandExecutedData): void {
     this.#options.publishQuietly(COMMAND_BUS_EVENTS.executed, data);

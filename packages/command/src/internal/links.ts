@@ -147,9 +147,22 @@ export class Links {
       throw new ClosedError('the command bus');
     }
     link.subscription = subscription;
-    link.loop = this.#read(role, subscription);
+    const loop = this.#read(role, subscription);
+    link.loop = loop;
     link.ready = true;
-    await this.#hooks.connected(role);
+    try {
+      await this.#hooks.connected(role);
+    } catch (error) {
+      // The start failed, so the next start subscribes again: this subscription must end now, or
+      // it stayed open beside the new one (every event handled twice, and never closed on stop).
+      if (link.subscription === subscription) {
+        link.subscription = undefined;
+        link.ready = false;
+      }
+      await subscription.close();
+      await loop;
+      throw error;
+    }
   }
 
   async #read(role: Role, subscription: Subscription): Promise<void> {
