@@ -103,7 +103,13 @@ export interface ScheduleSubscription extends AsyncDisposable {
   readonly jobs: number;
   /** Jobs that failed so far. */
   readonly failures: number;
-  /** Resolves once the checkpoint reached `position`. @throws `ClosedError` when the subscription closes first. */
+  /**
+   * Resolves once the checkpoint reached `position`. Pass the position of an event the schedule
+   * reads (one of its names): the checkpoint only learns positions of such events, so for the
+   * position of an event it does not read this resolves only once a later event it reads was
+   * processed — give a `signal` with a timeout when that may never come.
+   * @throws `ClosedError` when the subscription closes first.
+   */
   whenProcessed(position: number, options?: SignalOptions): Promise<void>;
   /** Resolves once no job runs or waits and no debounce timer is pending. */
   idle(options?: SignalOptions): Promise<void>;
