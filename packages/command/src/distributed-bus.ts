@@ -46,6 +46,7 @@ import {
   type CommandDispatchedData,
   type CommandHandlersData,
   readAssigned,
+  readCancelled,
   readDispatched,
   readExecuted,
   readHandlers,
@@ -97,8 +98,10 @@ export interface DistributedCommandBusOptions extends CommandBusTimeouts {
  * sharing the event bus can dispatch, and handle, commands; exactly one instance executes each
  * command, also when many handle its name. The protocol (see the package README) is goes' with
  * the `accepted` step folded into the assignment: `dispatched` → `requested` (each instance with a
- * free handler slot) → `assigned` (the first claimant) → `executed` (only when the dispatcher
- * waits). Instances announce the names they handle, so a command nobody handles fails fast with
+ * free handler slot, under a fresh claim id) → `assigned` (the first claim, echoing its claim id:
+ * only the instance holding that claim runs the command, so an offer and an assignment delivered
+ * again by an at-least-once event bus, however late, never run it twice) → `executed` (only when
+ * the dispatcher waits). Instances announce the names they handle, so a command nobody handles fails fast with
  * {@link NoHandlerError}, and a command still waiting for a claim is offered again to an instance
  * that announces its name later (one that started after the first offer went out).
  *
@@ -254,6 +257,11 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
     return { pending: this.#dispatcher.size, ...this.#claimant.sizes() };
   }
 
+  /** @internal How many commands this instance remembers as ran here, for tests of that memory. */
+  rememberedRuns(): number {
+    return this.#claimant.remembered;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Membership
 
@@ -393,7 +401,7 @@ class DistributedCommandBus<M extends CommandMap> extends BusBase<M> implements 
         break;
       }
       case COMMAND_BUS_EVENTS.cancelled: {
-        const data = readRequested(event.data);
+        const data = readCancelled(event.data);
         if (data) this.#claimant.cancelled(data);
         else this.#malformed(event);
         break;

@@ -53,26 +53,32 @@ export interface CommandDispatchedData {
 }
 
 /**
- * Data of `goes.command.requested`: instance `handler` claims command `id`.
+ * Data of `goes.command.requested`: instance `handler` claims command `id`. `claim` is a fresh
+ * UUIDv7 for this one claim: the dispatcher echoes it in the assignment, and the claimant acts
+ * only on an assignment that carries the id of the claim it holds, so an assignment delivered
+ * again by an at-least-once event bus never matches a later claim for the same command.
  *
  * @example
  * ```ts
- * const data: CommandRequestedData = { id, dispatcher, handler: bus.id };
+ * const data: CommandRequestedData = { id, dispatcher, handler: bus.id, claim: uuidv7() };
  * ```
  */
 export interface CommandRequestedData {
   readonly id: string;
   readonly dispatcher: string;
   readonly handler: string;
+  /** Unique id of this claim (UUIDv7). */
+  readonly claim: string;
 }
 
 /**
- * Data of `goes.command.assigned`: command `id` goes to `handler`; every other claimant lets it
- * go. An empty `handler` assigns it to nobody (the answer to a claim that came too late).
+ * Data of `goes.command.assigned`: command `id` goes to `handler` on the strength of its claim
+ * `claim`; every other claimant lets it go. An empty `handler` assigns it to nobody (the answer
+ * to a claim that came too late; `claim` then names that late claim, which is released).
  *
  * @example
  * ```ts
- * const data: CommandAssignedData = { id, dispatcher: bus.id, handler, reply: true };
+ * const data: CommandAssignedData = { id, dispatcher: bus.id, handler, reply: true, claim };
  * ```
  */
 export interface CommandAssignedData {
@@ -80,6 +86,8 @@ export interface CommandAssignedData {
   readonly dispatcher: string;
   readonly handler: string;
   readonly reply: boolean;
+  /** The claim id of the claim this assigns (or releases), copied from its `requested`. */
+  readonly claim: string;
 }
 
 /**
@@ -212,22 +220,42 @@ export function readDispatched(data: unknown): CommandDispatchedData | undefined
   return ok ? (data as unknown as CommandDispatchedData) : undefined;
 }
 
-/** @internal Reads `requested` or `cancelled` data from the wire. */
+/**
+ * @internal Reads `requested` data from the wire. A claim without a claim id (published by a
+ * version before claim ids) is malformed: it could never be matched by its assignment.
+ */
 export function readRequested(data: unknown): CommandRequestedData | undefined {
   if (!isObject(data)) return undefined;
-  return isText(data.id) && isText(data.dispatcher) && isText(data.handler)
+  return isText(data.id) && isText(data.dispatcher) && isText(data.handler) && isText(data.claim)
     ? (data as unknown as CommandRequestedData)
     : undefined;
 }
 
+/** @internal Reads `cancelled` data from the wire. */
+export function readCancelled(data: unknown): CommandCancelledData | undefined {
+  if (!isObject(data)) return undefined;
+  return isText(data.id) && isText(data.dispatcher) && isText(data.handler)
+    ? (data as unknown as CommandCancelledData)
+    : undefined;
+}
+
+/**
+ * @internal `assigned` data as it may arrive: `claim` is absent in assignments published before
+ * claim ids existed (an at-least-once event bus may still deliver those). They match no claim.
+ */
+export type ReceivedAssignment = Omit<CommandAssignedData, 'claim'> & {
+  readonly claim?: string | undefined;
+};
+
 /** @internal Reads `assigned` data from the wire. */
-export function readAssigned(data: unknown): CommandAssignedData | undefined {
+export function readAssigned(data: unknown): ReceivedAssignment | undefined {
   if (!isObject(data)) return undefined;
   return isText(data.id) &&
     isText(data.dispatcher) &&
     typeof data.handler === 'string' &&
-    typeof data.reply === 'boolean'
-    ? (data as unknown as CommandAssignedData)
+    typeof data.reply === 'boolean' &&
+    (data.claim === undefined || isText(data.claim))
+    ? (data as unknown as ReceivedAssignment)
     : undefined;
 }
 

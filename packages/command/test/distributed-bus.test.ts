@@ -211,6 +211,7 @@ describe('distributed command bus protocol', () => {
             id: data.id,
             dispatcher: data.dispatcher,
             handler: fake,
+            claim: uuidv7(),
           }),
         ]);
       }
@@ -235,11 +236,13 @@ describe('distributed command bus protocol', () => {
     const error = await rejection(dispatcher.dispatch(command));
     expect(isGoesError(error, 'COMMAND_NO_HANDLER')).toBe(true);
     const claimant = uuidv7();
+    const claim = uuidv7();
     await events.publish([
       createEvent(COMMAND_BUS_EVENTS.requested, {
         id: command.id,
         dispatcher: dispatcher.id,
         handler: claimant,
+        claim,
       }),
     ]);
     await until(
@@ -256,6 +259,7 @@ describe('distributed command bus protocol', () => {
       dispatcher: dispatcher.id,
       handler: '',
       reply: false,
+      claim,
     });
   });
 

@@ -285,6 +285,7 @@ describe('a dispatch published before a handler instance subscribed', () => {
         id: alpha.id,
         dispatcher: dispatcher.id,
         handler: first,
+        claim: uuidv7(),
       }),
     ]);
     await alphaDispatch.done;

@@ -1,13 +1,14 @@
 import type { Codec } from '@goes/codec';
+import { uuidv7 } from '@goes/event';
 import { type Command, commandInfo } from '../command.js';
 import { toCommandErrorData } from '../errors.js';
 import {
   COMMAND_BUS_EVENTS,
-  type CommandAssignedData,
   type CommandCancelledData,
   type CommandDispatchedData,
   type CommandExecutedData,
   type CommandRequestedData,
+  type ReceivedAssignment,
 } from '../protocol.js';
 import { Delivery, type Outcome, type OutcomeSink } from './delivery.js';
 import type { Claim, Inbox } from './inbox.js';
@@ -32,6 +33,8 @@ export interface ClaimantOptions {
 
 /** A claim this instance made, waiting for the dispatcher's assignment. */
 interface Reservation {
+  /** The claim id sent in `requested`; only an assignment that echoes it runs the command. */
+  readonly claim: string;
   readonly inbox: Inbox;
   readonly data: CommandDispatchedData;
   readonly timer: Deadline;
@@ -79,7 +82,8 @@ const MAX_RAN = 100_000;
  * The handler's side of the protocol: claims offered commands while an inbox has room (parking
  * the rest, and skipping those assigned elsewhere meanwhile), keeps each claim until it is
  * assigned, released or expired, runs what is assigned to this instance (once, whatever is
- * duplicated), aborts what the dispatcher cancels, and reports outcomes.
+ * duplicated: an assignment runs the command only when it carries the id of the claim held for
+ * it), aborts what the dispatcher cancels, and reports outcomes.
  */
 export class Claimant {
   readonly #options: ClaimantOptions;
@@ -88,11 +92,12 @@ export class Claimant {
   readonly #parked = new Map<string, { readonly inbox: Inbox; readonly claim: Claim }>();
   readonly #running = new Map<string, Running>();
   /**
-   * Commands this instance ran, by id, with the monotonic time to forget them. An at-least-once
-   * event bus (JetStream) may deliver a command's offer and its assignment again after the command
-   * ended: without this, the offer made a new claim and the old assignment then matched it, so the
-   * command ran a second time before the dispatcher's release of that claim arrived. Remembered
-   * for the dispatcher's whole budget (2 × assign + receive + execution timeout) after the outcome.
+   * Commands this instance ran, by id, with the monotonic time to forget them (the dispatcher's
+   * whole budget, 2 × assign + receive + execution timeout, after the outcome). An at-least-once
+   * event bus (JetStream) may deliver a command's offer again after the command ended; remembering
+   * it saves the pointless claim (and the dispatcher's release of it). It is not what keeps the
+   * command from running twice: an offer delivered after this memory let go makes a new claim with
+   * a new claim id, which the old assignment (delivered again too) does not carry.
    */
   readonly #ran = new Map<string, number>();
 
@@ -129,29 +134,22 @@ export class Claimant {
     }
   }
 
-  /** An assignment: run it when it is ours, let go of our claim when it is not. */
-  assigned(data: CommandAssignedData): void {
+  /**
+   * An assignment: run it when it assigns the claim we hold, let go of our claim when the command
+   * went elsewhere or our claim was released.
+   */
+  assigned(data: ReceivedAssignment): void {
     const { busId } = this.#options;
     const reservation = this.#reservations.get(data.id);
     if (data.handler !== busId) {
-      if (reservation?.data.dispatcher === data.dispatcher) this.#release(data.id);
-      else this.#unpark(data.id);
+      if (reservation?.data.dispatcher !== data.dispatcher) this.#unpark(data.id);
+      // A release to nobody names the claim it answers: one delivered again must not free a
+      // later claim. An assignment to another instance means the command is taken: let go.
+      else if (data.handler !== '' || data.claim === reservation.claim) this.#release(data.id);
       return;
     }
-    if (!reservation) {
-      // Running or ran here: a duplicate of the assignment we acted on (nothing to answer).
-      if (this.#running.has(data.id) || this.#ran.has(data.id) || !data.reply) return;
-      this.#reply({
-        id: data.id,
-        dispatcher: data.dispatcher,
-        handler: busId,
-        outcome: 'dropped',
-        runtime: 0,
-        error: {
-          code: 'COMMAND_DROPPED',
-          message: `the assignment reached bus instance ${busId} after it had given up its claim`,
-        },
-      });
+    if (!reservation || reservation.claim !== data.claim) {
+      this.#stale(data);
       return;
     }
     stopTimer(reservation.timer);
@@ -208,6 +206,11 @@ export class Claimant {
     this.#ran.clear();
   }
 
+  /** How many commands it remembers as ran here (for tests of the memory's window). */
+  get remembered(): number {
+    return this.#ran.size;
+  }
+
   /** How many claims, parked claims and running commands it holds (for tests of bounded state). */
   sizes(): { reservations: number; parked: number; running: number } {
     return {
@@ -215,6 +218,33 @@ export class Claimant {
       parked: this.#parked.size,
       running: this.#running.size,
     };
+  }
+
+  /**
+   * An assignment to this instance for a claim it does not hold (given up when it expired, or the
+   * assignment is a duplicate delivered after the command ended and maybe after a new claim):
+   * never run it. While the command runs or is remembered as ran here, it is a duplicate of the
+   * assignment acted on, whose outcome is or was sent: nothing to answer. Otherwise, when the
+   * dispatcher waits, answer `dropped`: a synchronous dispatcher that still waits for this
+   * assignment's outcome would else wait for its whole backstop (receive + execution + assign
+   * timeout) and then report an `ExecutionTimeoutError` saying this instance may have stopped,
+   * although it is known now that the command will not run. A dispatcher that is no longer
+   * waiting ignores the answer (it settles only pending dispatches assigned to this instance).
+   */
+  #stale(data: ReceivedAssignment): void {
+    if (this.#running.has(data.id) || this.#ran.has(data.id) || !data.reply) return;
+    const { busId } = this.#options;
+    this.#reply({
+      id: data.id,
+      dispatcher: data.dispatcher,
+      handler: busId,
+      outcome: 'dropped',
+      runtime: 0,
+      error: {
+        code: 'COMMAND_DROPPED',
+        message: `the assignment reached bus instance ${busId} for a claim it no longer holds`,
+      },
+    });
   }
 
   /** Forgets a parked claim (its command went to another instance, or it is too old). */
@@ -230,12 +260,14 @@ export class Claimant {
     const lifetime = data.assignTimeout + Math.min(data.assignTimeout, MAX_RESERVATION_GRACE);
     const remaining = Math.max(1, receivedAt + lifetime - monotonicNow());
     const timer = startTimer(remaining, this.#release, data.id);
-    this.#reservations.set(data.id, { inbox, data, timer });
+    const claim = uuidv7();
+    this.#reservations.set(data.id, { claim, inbox, data, timer });
     inbox.reserve();
     const requested: CommandRequestedData = {
       id: data.id,
       dispatcher: data.dispatcher,
       handler: this.#options.busId,
+      claim,
     };
     this.#options.publish(COMMAND_BUS_EVENTS.requested, requested).catch((error: unknown) => {
       safeReport(this.#options.onError, error);

@@ -129,12 +129,13 @@ export class Dispatcher {
       // A claim that came too late: the dispatch ended (timeout, cancellation, done) or went to
       // another instance, possibly before this claimant claimed it (or the claim is a duplicate).
       // Free the claimant's slot now instead of letting it wait for its claim to expire. Safe for
-      // the assignee too: its assignment was published first, so its claim is already used up.
+      // the assignee too: the release names this claim's id, which is not the one assigned.
       const release: CommandAssignedData = {
         id: data.id,
         dispatcher: data.dispatcher,
         handler: '',
         reply: false,
+        claim: data.claim,
       };
       this.#options.publishQuietly(COMMAND_BUS_EVENTS.assigned, release);
       return;
@@ -146,6 +147,9 @@ export class Dispatcher {
       dispatcher: data.dispatcher,
       handler: data.handler,
       reply: pending.sync,
+      // Echoed so that only this claim runs the command: a redelivered copy of this assignment
+      // cannot match a later claim of the same command (see Claimant.assigned).
+      claim: data.claim,
     };
     const published = this.#options.publish(COMMAND_BUS_EVENTS.assigned, assigned);
     if (!pending.sync) {
