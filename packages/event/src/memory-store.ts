@@ -388,7 +388,16 @@ class ChunkCursor implements AsyncIterator<Event> {
       this.#chunk = chunk;
       this.#index = 0;
     }
-    return Promise.resolve({ done: false, value: this.read(this.#chunk[this.#index++] as Event) });
+    const slot = this.#chunk[this.#index++] as Event;
+    try {
+      return Promise.resolve({ done: false, value: this.read(slot) });
+    } catch (error) {
+      // A decode failure is a read error: next() must reject, not throw at the call (callers
+      // such as fanIn chain .then() on it), and the cursor ends as a failed database read would.
+      this.#done = true;
+      this.#chunk = [];
+      return Promise.reject(error);
+    }
   }
 
   return(): Promise<IteratorResult<Event>> {
