@@ -118,7 +118,11 @@ export class DecodeError extends CodecError {
 export class ValidationError extends CodecError {
   readonly issues: ReadonlyArray<StandardSchemaV1.Issue>;
 
-  constructor(dataName: string, issues: ReadonlyArray<StandardSchemaV1.Issue>) {
+  constructor(
+    dataName: string,
+    issues: ReadonlyArray<StandardSchemaV1.Issue>,
+    options?: { cause?: unknown },
+  ) {
     const summary = issues
       .slice(0, 3)
       .map((issue) =>
@@ -129,6 +133,7 @@ export class ValidationError extends CodecError {
       'CODEC_VALIDATION_FAILED',
       dataName,
       `codec: invalid data for ${JSON.stringify(dataName)}: ${summary}`,
+      options,
     );
     this.issues = issues;
   }

@@ -154,11 +154,18 @@ export class Registry<M extends DataMap = DataMap> implements Codec<M> {
   encode<N extends keyof M & string>(name: N, data: M[N]): string {
     const entry = this.#entry(name);
     const value = entry?.schema ? this.#check(name, entry.schema, data) : data;
+    let text: unknown;
     try {
-      return entry?.encode ? entry.encode(value) : this.#encoding.encode(value);
+      text = entry?.encode ? entry.encode(value) : this.#encoding.encode(value);
     } catch (error) {
       throw new EncodeError(name, error);
     }
+    // Stores and buses hold text: an encoder returning anything else would fail far from here
+    // (or store something undecodable), without naming the name.
+    if (typeof text !== 'string') {
+      throw new EncodeError(name, new TypeError(`the encoder returned ${typeof text}, not text`));
+    }
+    return text;
   }
 
   decode<N extends keyof M & string>(name: N, encoded: string): M[N] {
@@ -184,7 +191,17 @@ export class Registry<M extends DataMap = DataMap> implements Codec<M> {
   }
 
   #check(name: string, schema: StandardSchemaV1<unknown, unknown>, value: unknown): unknown {
-    const result = schema['~standard'].validate(value);
+    let result: ReturnType<StandardSchemaV1<unknown, unknown>['~standard']['validate']>;
+    try {
+      result = schema['~standard'].validate(value);
+    } catch (error) {
+      // A hand-written schema may throw on data it does not expect instead of returning issues;
+      // report it like any other invalid data, naming the name.
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ValidationError(name, [{ message: `the schema threw: ${message}` }], {
+        cause: error,
+      });
+    }
     if (result instanceof Promise) {
       result.catch(() => {});
       throw new InvalidRegistrationError(

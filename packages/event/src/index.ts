@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { awaitEvent } from './await-event.js';
+export { type AwaitingEvent, awaitEvent } from './await-event.js';
 export { dateToNanos, formatNanos, type Nanos, nanosToDate, nowNanos } from './clock.js';
 export type {
   EventBus,

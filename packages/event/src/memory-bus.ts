@@ -61,10 +61,9 @@ interface Recipient {
   dropped: number;
 }
 
-/** The recipients of one event name, with round-robin state for load-balancing groups. */
+/** The recipients of one event name. */
 interface NameEntry {
   readonly recipients: Set<Recipient>;
-  readonly turns: Map<string, number>;
 }
 
 class InMemoryEventBus implements EventBus {
@@ -73,6 +72,8 @@ class InMemoryEventBus implements EventBus {
   readonly #overflow: OverflowPolicy;
   readonly #byName = new Map<string, NameEntry>();
   readonly #subscriptions = new Set<MemorySubscription>();
+  /** Round-robin state of load-balancing groups, per group across all names. */
+  readonly #turns = new Map<string, number>();
   #closed = false;
 
   constructor(options: MemoryEventBusOptions) {
@@ -87,8 +88,7 @@ class InMemoryEventBus implements EventBus {
     for (const original of events) {
       const event = this.#codec ? this.#roundTrip(original) : original;
       const waits: Promise<unknown>[] = [];
-      this.#deliver(this.#byName.get(event.name), event, waits);
-      if (event.name !== ALL_EVENTS) this.#deliver(this.#byName.get(ALL_EVENTS), event, waits);
+      this.#deliver(event, waits, options.signal);
       if (waits.length > 0) await Promise.all(waits);
     }
   }
@@ -124,7 +124,7 @@ class InMemoryEventBus implements EventBus {
     for (const name of unique) {
       let entry = this.#byName.get(name);
       if (!entry) {
-        entry = { recipients: new Set(), turns: new Map() };
+        entry = { recipients: new Set() };
         this.#byName.set(name, entry);
       }
       entry.recipients.add(recipient);
@@ -148,38 +148,66 @@ class InMemoryEventBus implements EventBus {
     return { ...event, data: codec.decode(event.name, codec.encode(event.name, event.data)) };
   }
 
-  #deliver(entry: NameEntry | undefined, event: Event, waits: Promise<unknown>[]): void {
-    if (!entry) return;
+  #deliver(event: Event, waits: Promise<unknown>[], signal: AbortSignal | undefined): void {
+    const named = this.#byName.get(event.name)?.recipients;
+    const all = event.name === ALL_EVENTS ? undefined : this.#byName.get(ALL_EVENTS)?.recipients;
     let grouped: Map<string, Recipient[]> | undefined;
-    for (const recipient of entry.recipients) {
-      if (recipient.group === undefined) {
-        this.#offer(recipient, event, waits);
-        continue;
+    if (named) for (const r of named) grouped = this.#route(r, event, waits, signal, grouped);
+    // A subscription to both the name and `*` is in both sets; it gets the event once.
+    if (all) {
+      for (const r of all) {
+        if (!named?.has(r)) grouped = this.#route(r, event, waits, signal, grouped);
       }
-      grouped ??= new Map();
-      const members = grouped.get(recipient.group);
-      if (members) members.push(recipient);
-      else grouped.set(recipient.group, [recipient]);
     }
     if (!grouped) return;
     for (const [group, members] of grouped) {
-      const turn = entry.turns.get(group) ?? 0;
-      entry.turns.set(group, turn + 1);
-      this.#offer(members[turn % members.length] as Recipient, event, waits);
+      const turn = this.#turns.get(group) ?? 0;
+      this.#turns.set(group, turn + 1);
+      this.#offer(members[turn % members.length] as Recipient, event, waits, signal);
     }
   }
 
-  #offer(recipient: Recipient, event: Event, waits: Promise<unknown>[]): void {
+  /** Offers the event to an ungrouped recipient; collects grouped ones (created lazily) instead. */
+  #route(
+    recipient: Recipient,
+    event: Event,
+    waits: Promise<unknown>[],
+    signal: AbortSignal | undefined,
+    grouped: Map<string, Recipient[]> | undefined,
+  ): Map<string, Recipient[]> | undefined {
+    if (recipient.group === undefined) {
+      this.#offer(recipient, event, waits, signal);
+      return grouped;
+    }
+    const groups = grouped ?? new Map<string, Recipient[]>();
+    const members = groups.get(recipient.group);
+    if (members) members.push(recipient);
+    else groups.set(recipient.group, [recipient]);
+    return groups;
+  }
+
+  #offer(
+    recipient: Recipient,
+    event: Event,
+    waits: Promise<unknown>[],
+    signal: AbortSignal | undefined,
+  ): void {
     if (recipient.channel.tryPush(event) || recipient.channel.closed) return;
     switch (recipient.overflow) {
       case 'block':
-        waits.push(recipient.channel.push(event));
+        // With the publisher's signal, so aborting a publish stuck behind a full queue ends it.
+        waits.push(recipient.channel.push(event, { signal }));
         return;
       case 'drop':
         recipient.dropped++;
-        recipient.onError?.(
-          new SubscriberOverflowError(recipient.channel.capacity, recipient.dropped),
-        );
+        try {
+          recipient.onError?.(
+            new SubscriberOverflowError(recipient.channel.capacity, recipient.dropped),
+          );
+        } catch {
+          // onError is the subscriber's business: its failure must not keep the event from the
+          // remaining subscribers (nor fail the publisher).
+        }
         return;
       case 'fail':
         recipient.channel.fail(new SubscriberOverflowError(recipient.channel.capacity, 1));
@@ -200,6 +228,7 @@ class MemorySubscription implements Subscription {
   readonly names: readonly string[];
   #channel: Channel<Event> | undefined;
   readonly #unregister: () => void;
+  #unbindSignal: (() => void) | undefined;
 
   constructor(names: readonly string[], unregister: () => void) {
     this.names = names;
@@ -207,7 +236,14 @@ class MemorySubscription implements Subscription {
   }
 
   channel(capacity: number): Channel<Event> {
-    this.#channel = createChannel<Event>({ capacity, onClose: this.#unregister });
+    this.#channel = createChannel<Event>({
+      capacity,
+      onClose: () => {
+        // A long-lived signal (an app-wide one) must not keep every closed subscription alive.
+        this.#unbindSignal?.();
+        this.#unregister();
+      },
+    });
     return this.#channel;
   }
 
@@ -217,7 +253,9 @@ class MemorySubscription implements Subscription {
       this.#channel?.close();
       return;
     }
-    signal.addEventListener('abort', () => this.#channel?.close(), { once: true });
+    const onAbort = () => this.#channel?.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.#unbindSignal = () => signal.removeEventListener('abort', onAbort);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Event> {

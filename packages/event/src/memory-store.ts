@@ -168,7 +168,10 @@ class InMemoryEventStore implements MemoryEventStore {
   ): Promise<void> {
     this.#assertOpen();
     options.signal?.throwIfAborted();
-    for (const { id } of events) {
+    // Read every id before changing anything, so a malformed entry fails the whole batch
+    // instead of leaving the entries before it deleted (the batch is atomic).
+    const ids = events.map((event) => event.id);
+    for (const id of ids) {
       const index = this.#byId.get(id);
       if (index === undefined) continue;
       const slot = this.#log[index] as Event;
@@ -182,7 +185,7 @@ class InMemoryEventStore implements MemoryEventStore {
       const { version } = slot.aggregate;
       if (version > 0) {
         state.versions.delete(version);
-        if (version === state.current) state.current = Math.max(0, ...state.versions.keys());
+        if (version === state.current) state.current = highestVersion(state.versions);
       }
       if (state.indices.length === 0) this.#aggregates.delete(key);
     }
@@ -314,6 +317,17 @@ class InMemoryEventStore implements MemoryEventStore {
 }
 
 /**
+ * The highest taken version, 0 when none. A loop rather than `Math.max(...keys)`: spreading the
+ * versions of an aggregate with a few hundred thousand events overflows the call stack, which
+ * threw half-way through `delete` and left the store inconsistent.
+ */
+function highestVersion(versions: Map<number, number>): number {
+  let highest = 0;
+  for (const version of versions.keys()) if (version > highest) highest = version;
+  return highest;
+}
+
+/**
  * The versions a query can match when its only version constraints are bounds of at least 1:
  * then only events that take a version can match, and the aggregate's version index finds them
  * without looking at the others (what makes loading after a snapshot cost only the newer events).
@@ -324,8 +338,10 @@ function versionWindow(
   if (!c || (c.exact && c.exact.length > 0) || (c.ranges && c.ranges.length > 0)) return undefined;
   const hasMin = c.min !== undefined && c.min.length > 0;
   const hasMax = c.max !== undefined && c.max.length > 0;
-  if (!hasMin && !hasMax) return undefined;
-  const from = hasMin ? Math.min(...(c.min as number[])) : 1;
+  // Without a lower bound, version-0 events (which take no version) match `max` too, and the
+  // version index does not hold them: only the full aggregate index answers such a query.
+  if (!hasMin) return undefined;
+  const from = Math.min(...(c.min as number[]));
   if (from < 1) return undefined;
   return { from, to: hasMax ? Math.max(...(c.max as number[])) : Number.POSITIVE_INFINITY };
 }
@@ -372,7 +388,16 @@ class ChunkCursor implements AsyncIterator<Event> {
       this.#chunk = chunk;
       this.#index = 0;
     }
-    return Promise.resolve({ done: false, value: this.read(this.#chunk[this.#index++] as Event) });
+    const slot = this.#chunk[this.#index++] as Event;
+    try {
+      return Promise.resolve({ done: false, value: this.read(slot) });
+    } catch (error) {
+      // A decode failure is a read error: next() must reject, not throw at the call (callers
+      // such as fanIn chain .then() on it), and the cursor ends as a failed database read would.
+      this.#done = true;
+      this.#chunk = [];
+      return Promise.reject(error);
+    }
   }
 
   return(): Promise<IteratorResult<Event>> {

@@ -50,7 +50,11 @@ export function withBus(
       try {
         await bus.publish(stored);
       } catch (error) {
-        onPublishError(error, stored);
+        try {
+          onPublishError(error, stored);
+        } catch {
+          // The events are stored: a failing error handler must not make them look unsaved.
+        }
       }
       return stored;
     },

@@ -20,7 +20,7 @@ export function fanIn<T>(
   return {
     async *[Symbol.asyncIterator]() {
       signal?.throwIfAborted();
-      const iterators = sources.map((source) => source[Symbol.asyncIterator]());
+      const iterators: AsyncIterator<T>[] = [];
       type Pulled = { index: number; result: IteratorResult<T> };
       const pending = new Map<number, Promise<Pulled>>();
       const pull = (index: number) => {
@@ -28,23 +28,33 @@ export function fanIn<T>(
         const next = iterator.next().then((result) => ({ index, result }));
         // The race below observes the rejection; this keeps a late one from being "unhandled".
         next.catch(() => {});
+        // Re-inserted at the end: Promise.race picks the first settled promise in map order, so
+        // a source that is always ready would otherwise starve the ones after it.
+        pending.delete(index);
         pending.set(index, next);
       };
-      iterators.forEach((_, index) => {
-        pull(index);
-      });
+      /** Sources opened and not yet ended: what must be closed when the result stops early. */
+      const open = new Set<number>();
       try {
+        // Opening and the first pulls are inside the try: when one source cannot be iterated
+        // (or its next() throws at once), the ones opened before it are closed.
+        for (const source of sources) {
+          iterators.push(source[Symbol.asyncIterator]());
+          open.add(iterators.length - 1);
+        }
+        for (let index = 0; index < iterators.length; index++) pull(index);
         while (pending.size > 0) {
           const { index, result } = await abortable(Promise.race(pending.values()), signal);
           if (result.done) {
             pending.delete(index);
+            open.delete(index);
             continue;
           }
           pull(index);
           yield result.value;
         }
       } finally {
-        for (const index of pending.keys()) closeQuietly(iterators[index] as AsyncIterator<T>);
+        for (const index of open) closeQuietly(iterators[index] as AsyncIterator<T>);
       }
     },
   };

@@ -1,4 +1,5 @@
 import type { StreamOptions } from './options.js';
+import { pipe } from './pipe.js';
 import { withSignal } from './with-signal.js';
 
 /**
@@ -15,14 +16,9 @@ export function filter<T, S extends T = T>(
   predicate: ((value: T) => value is S) | ((value: T) => boolean),
   options: StreamOptions = {},
 ): AsyncIterable<S> {
-  const input = withSignal(source, options.signal);
-  return {
-    async *[Symbol.asyncIterator]() {
-      for await (const value of input) {
-        if (predicate(value)) yield value as S;
-      }
-    },
-  };
+  return pipe<T, S>(withSignal(source, options.signal), (value, out) => {
+    if (predicate(value)) out.push(value as S);
+  });
 }
 
 /**
@@ -39,12 +35,9 @@ export function map<T, U>(
   fn: (value: T) => U | Promise<U>,
   options: StreamOptions = {},
 ): AsyncIterable<U> {
-  const input = withSignal(source, options.signal);
-  return {
-    async *[Symbol.asyncIterator]() {
-      for await (const value of input) yield await fn(value);
-    },
-  };
+  return pipe<T, U>(withSignal(source, options.signal), async (value, out) => {
+    out.push(await fn(value));
+  });
 }
 
 /**
@@ -61,13 +54,8 @@ export function before<T>(
   fn: (value: T) => Iterable<T> | Promise<Iterable<T>>,
   options: StreamOptions = {},
 ): AsyncIterable<T> {
-  const input = withSignal(source, options.signal);
-  return {
-    async *[Symbol.asyncIterator]() {
-      for await (const value of input) {
-        yield* await fn(value);
-        yield value;
-      }
-    },
-  };
+  return pipe<T, T>(withSignal(source, options.signal), async (value, out) => {
+    for (const injected of await fn(value)) out.push(injected);
+    out.push(value);
+  });
 }
