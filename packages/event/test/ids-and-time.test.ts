@@ -68,6 +68,13 @@ describe('refs', () => {
     expect(parseRef(formatRef({ name: 'product', id }))).toEqual({ name: 'product', id });
   });
 
+  it.each(['a(b', 'a)b', 'a(b)', '名前(ü)', 'line\nbreak', '()'])(
+    'round-trips the name %p, whatever it contains',
+    (name) => {
+      expect(parseRef(formatRef({ name, id }))).toEqual({ name, id });
+    },
+  );
+
   it.each(['', 'product', `(${id})`, 'product(nope)', `product(${id}) trailing`])(
     'refuses %p naming it',
     (text) => {
