@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  compareCodePoints,
   createEvent,
   dateToNanos,
   eventsEqual,
@@ -59,6 +60,29 @@ describe('nowNanos', () => {
     const date = new Date('2026-11-27T17:18:21.123Z');
     expect(nanosToDate(dateToNanos(date)).getTime()).toBe(date.getTime());
     expect(formatNanos(dateToNanos(date) + 456_789n)).toBe('2026-11-27T17:18:21.123456789Z');
+  });
+});
+
+describe('compareCodePoints', () => {
+  it('orders by code point, like UTF-8 bytes, not by UTF-16 code unit', () => {
+    const ordered = [
+      '',
+      'a',
+      'ab',
+      'é',
+      '\uD7FF',
+      '\uE000',
+      '\uFFFD',
+      '\u{10000}',
+      '\u{1F600}',
+      '\u{10FFFF}',
+    ];
+    const shuffled = [...ordered].reverse();
+    expect(shuffled.sort(compareCodePoints)).toEqual(ordered);
+    const byBytes = (a: string, b: string) =>
+      Math.sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+    for (const a of ordered)
+      for (const b of ordered) expect(compareCodePoints(a, b)).toBe(byBytes(a, b));
   });
 });
 
