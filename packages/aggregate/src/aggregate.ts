@@ -41,7 +41,10 @@ export interface Aggregate<M extends EventMap = EventMap> {
   readonly changes: readonly EventOf<M>[];
   /** True when the last delete/restore event applied was a delete event (soft delete). */
   readonly softDeleted: boolean;
-  /** The time of the last event applied (stored or raised), if any; {@link next} raises after it. */
+  /**
+   * The time of the last event applied (stored or raised), if any; after a snapshot restore
+   * without later events, the snapshot's time. {@link next} raises after it.
+   */
   readonly lastEventTime: Nanos | undefined;
   /**
    * Applies one event to the state. Throws {@link UnknownEventError} for a name the aggregate has
@@ -59,6 +62,13 @@ export interface Aggregate<M extends EventMap = EventMap> {
   setVersion(version: number): void;
   /** Sets the soft-delete flag, when a snapshot is restored (framework bookkeeping). */
   setSoftDeleted(deleted: boolean): void;
+  /**
+   * Moves `lastEventTime` forward to `time` when it is earlier (or unset), when a snapshot is
+   * restored (framework bookkeeping): the snapshot's time is not before its last event's, so
+   * {@link next} raises after it. Optional for own implementations; without it, events raised
+   * right after a snapshot use the clock alone.
+   */
+  setLastEventTime?(time: Nanos): void;
 }
 
 /**
@@ -261,5 +271,9 @@ export class AggregateRoot<M extends EventMap> implements Aggregate<M> {
 
   setSoftDeleted(deleted: boolean): void {
     this.#softDeleted = deleted;
+  }
+
+  setLastEventTime(time: Nanos): void {
+    if (this.#lastEventTime === undefined || this.#lastEventTime < time) this.#lastEventTime = time;
   }
 }

@@ -1,4 +1,4 @@
-import type { SortDirection } from '@goes/event';
+import { compareCodePoints, type SortDirection } from '@goes/event';
 
 /**
  * The fields aggregates sort by (goes' `SortName`, `SortID`, `SortVersion`).
@@ -39,7 +39,7 @@ export interface AggregateVersionRef {
 
 /**
  * Compares two aggregates by one field, ascending (goes' `Sorting.Compare`): names and ids as
- * strings (ids in their canonical lowercase form), versions as numbers.
+ * strings by code point (ids in their canonical lowercase form), versions as numbers.
  *
  * @example
  * ```ts
@@ -51,13 +51,9 @@ export function compareAggregatesBy(
   a: AggregateVersionRef,
   b: AggregateVersionRef,
 ): number {
-  const [x, y] =
-    field === 'name'
-      ? [a.aggregateName, b.aggregateName]
-      : field === 'id'
-        ? [a.id, b.id]
-        : [a.version, b.version];
-  return x < y ? -1 : x > y ? 1 : 0;
+  if (field === 'name') return compareCodePoints(a.aggregateName, b.aggregateName);
+  if (field === 'id') return compareCodePoints(a.id, b.id);
+  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
 }
 
 /**

@@ -53,6 +53,19 @@ describe('createSnapshot / applySnapshot', () => {
     expect(restored.applied).toEqual([]);
   });
 
+  it('raises events after the last snapshotted event, even when it was written by a clock ahead', () => {
+    const id = uuidv7();
+    const ahead = nowNanos() + 3_600_000_000_000n;
+    const product = new Product(id);
+    applyHistory(product, productHistory(id, [100], ahead));
+    const snapshot = createSnapshot(product);
+    expect(snapshot.time).toBeGreaterThanOrEqual(ahead + 1n);
+    const restored = new Product(id);
+    applySnapshot(restored, snapshot);
+    const raised = next(restored, 'product.priced', { cents: 5 });
+    expect(raised.time).toBeGreaterThan(ahead + 1n);
+  });
+
   it('refuses to snapshot an aggregate with uncommitted changes', () => {
     const product = loadedProduct();
     product.price(1);

@@ -165,7 +165,8 @@ export function formatRef(ref: AggregateRef): string {
 }
 
 /**
- * Parses `Name(uuid)` back into a ref (goes' `AggregateRef.Parse`, anchored and strict).
+ * Parses `Name(uuid)` back into a ref (goes' `AggregateRef.Parse`, anchored and strict). The id
+ * is read from the last parentheses, so every name {@link formatRef} writes parses back.
  *
  * @throws {@link InvalidArgumentError} naming the input when it is not of that form.
  * @example
@@ -174,7 +175,9 @@ export function formatRef(ref: AggregateRef): string {
  * ```
  */
 export function parseRef(text: string): AggregateRef {
-  const match = /^([^()]+)\(([^()]*)\)$/.exec(text);
+  // The id is the part inside the last parentheses (a UUID has none); everything before is the
+  // name, so names containing parentheses, newlines or any other text round-trip with formatRef.
+  const match = /^([\s\S]+)\(([^()]*)\)$/.exec(text);
   if (!match)
     throw new InvalidArgumentError(
       `invalid aggregate ref ${JSON.stringify(text)}: want Name(uuid)`,

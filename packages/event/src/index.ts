@@ -55,7 +55,7 @@ export { QueryBuilder, query } from './query/builder.js';
 export { type JsonQuery, queryFromJson, queryToJson } from './query/json.js';
 export { compileQuery, type EventPredicate, matches } from './query/matches.js';
 export { mergeQueries } from './query/merge.js';
-export { compareBy, eventComparator, sortEvents } from './query/sort.js';
+export { compareBy, compareCodePoints, eventComparator, sortEvents } from './query/sort.js';
 export type {
   AggregateFilter,
   EventQuery,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
+  compareCodePoints,
   createEvent,
   dateToNanos,
   eventsEqual,
@@ -62,11 +63,41 @@ describe('nowNanos', () => {
   });
 });
 
+describe('compareCodePoints', () => {
+  it('orders by code point, like UTF-8 bytes, not by UTF-16 code unit', () => {
+    const ordered = [
+      '',
+      'a',
+      'ab',
+      'é',
+      '\uD7FF',
+      '\uE000',
+      '\uFFFD',
+      '\u{10000}',
+      '\u{1F600}',
+      '\u{10FFFF}',
+    ];
+    const shuffled = [...ordered].reverse();
+    expect(shuffled.sort(compareCodePoints)).toEqual(ordered);
+    const byBytes = (a: string, b: string) =>
+      Math.sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+    for (const a of ordered)
+      for (const b of ordered) expect(compareCodePoints(a, b)).toBe(byBytes(a, b));
+  });
+});
+
 describe('refs', () => {
   const id = uuidv7();
   it('formats and parses Name(uuid)', () => {
     expect(parseRef(formatRef({ name: 'product', id }))).toEqual({ name: 'product', id });
   });
+
+  it.each(['a(b', 'a)b', 'a(b)', '名前(ü)', 'line\nbreak', '()'])(
+    'round-trips the name %p, whatever it contains',
+    (name) => {
+      expect(parseRef(formatRef({ name, id }))).toEqual({ name, id });
+    },
+  );
 
   it.each(['', 'product', `(${id})`, 'product(nope)', `product(${id}) trailing`])(
     'refuses %p naming it',

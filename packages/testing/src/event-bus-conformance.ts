@@ -211,18 +211,41 @@ export function eventBusConformance(
       expect(recorder.events.map((e) => e.id)).toEqual(events.map((e) => e.id));
     });
 
-    it('does not let a subscriber that never reads stall another one', async () => {
+    it('does not let a subscriber that never reads stall another one, and reports what it drops', async () => {
       const bus = await open();
       const ns = namespace();
+      const reported: unknown[] = [];
       await subscribe(bus, [ns.name('foo')], {
         bufferSize: 16,
         overflow: 'drop',
-        onError: () => {},
+        onError: (error) => reported.push(error),
       });
       const fast = record(await subscribe(bus, [ns.name('foo')], { bufferSize: 4_000 }));
       const events = Array.from({ length: 1_000 }, () => ns.event('foo'));
       for (let i = 0; i < events.length; i += 100) await bus.publish(events.slice(i, i + 100));
       await fast.waitFor((all) => all.length === 1_000, 3_000 + slack);
+      expect(fast.events.map((e) => e.id)).toEqual(events.map((e) => e.id));
+      // `drop` never drops silently: a full queue drops at least 1,000 - 16 events, each reported.
+      expect(reported.length).toBeGreaterThan(0);
+      for (const error of reported) expect(isGoesError(error, 'SUBSCRIBER_OVERFLOW')).toBe(true);
+    });
+
+    it("ends a subscriber that falls behind under overflow 'fail' with SubscriberOverflowError, after what it queued", async () => {
+      const bus = await open();
+      const ns = namespace();
+      // Explicit: a bus may default to another policy (NATS JetStream blocks by default).
+      const slow = await subscribe(bus, [ns.name('foo')], { bufferSize: 16, overflow: 'fail' });
+      const events = Array.from({ length: 200 }, () => ns.event('foo'));
+      for (let i = 0; i < events.length; i += 20) await bus.publish(events.slice(i, i + 20));
+      await delay(100 + slack);
+      const recorder = record(slow);
+      await recorder.waitForEnd(1_000 + slack);
+      expect(isGoesError(recorder.error, 'SUBSCRIBER_OVERFLOW')).toBe(true);
+      // What it received is a gapless start of the publish order, never a silent selection.
+      expect(recorder.events.length).toBeLessThan(events.length);
+      expect(recorder.events.map((e) => e.id)).toEqual(
+        events.slice(0, recorder.events.length).map((e) => e.id),
+      );
     });
 
     it('ends subscriptions when the subscription or the bus is closed', async () => {

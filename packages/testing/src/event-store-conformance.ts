@@ -645,6 +645,20 @@ export function eventStoreConformance(
           );
         });
 
+        it('sorts aggregate names by code point, characters beyond U+FFFF last (byte order)', async () => {
+          const store = await open();
+          const ns = namespace();
+          const events = ['\u{1F600}', '\uFFFD', 'z', '\uE000', 'é', '\u{10FFFF}'].map((suffix) =>
+            ns.event('foo', { aggregate: { name: ns.name(suffix), id: uuidv7(), version: 1 } }),
+          );
+          await store.insert(events);
+          for (const dir of ['asc', 'desc'] as const) {
+            const sort: SortOption[] = [{ by: 'aggregateName', dir }];
+            const result = await drain(store.query({ names: [ns.name('foo')], sort }));
+            expectEventsInOrder(result, sortEvents(events, sort));
+          }
+        });
+
         it('sorts events without an aggregate first in ascending aggregate order', async () => {
           const store = await open();
           const ns = namespace();

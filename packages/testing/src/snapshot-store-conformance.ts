@@ -203,14 +203,23 @@ export function snapshotStoreConformance(
         expectSnapshotEqual(await store.latest(ns.name('foo'), id), v20);
       });
 
-      it('replaces a snapshot saved again at the same version', async () => {
+      it('replaces a snapshot saved again at the same version, every field of it', async () => {
         const store = await open();
         const ns = namespace();
         const first = snap(ns.name('foo'), uuidv7(), 5);
-        const second = { ...first, state: JSON.stringify({ Foo: 99 }), time: first.time + 1n };
+        // Every stored field changes, so an upsert that forgets one (e.g. the soft-delete flag)
+        // is caught, in both directions of the flag.
+        const second = {
+          ...first,
+          state: JSON.stringify({ Foo: 99 }),
+          time: first.time + 1n,
+          softDeleted: !first.softDeleted,
+        };
         await store.save(first);
         await store.save(second);
         expectSnapshotEqual(await store.latest(first.aggregateName, first.aggregateId), second);
+        await store.save(first);
+        expectSnapshotEqual(await store.latest(first.aggregateName, first.aggregateId), first);
         expect(await drain(store.query({ names: [first.aggregateName] }))).toHaveLength(1);
       });
 

@@ -86,7 +86,8 @@ export function supportsSnapshots<A extends Aggregate>(
 }
 
 /**
- * Takes a snapshot of an aggregate at its committed version (goes' `snapshot.New`).
+ * Takes a snapshot of an aggregate at its committed version (goes' `snapshot.New`). The time
+ * defaults to now, moved after the aggregate's last event when the clock is behind it.
  *
  * @throws {@link UncommittedChangesError} when the aggregate has changes (the state would be
  * ahead of the version), {@link SnapshotUnsupportedError} without {@link SnapshotHooks},
@@ -118,7 +119,7 @@ export function createSnapshot(
     aggregateName: aggregate.aggregateName,
     aggregateId: aggregate.id,
     version: aggregate.version,
-    time: options.time ?? nowNanos(),
+    time: options.time ?? snapshotTime(aggregate.lastEventTime),
     state,
     softDeleted: aggregate.softDeleted,
   };
@@ -126,8 +127,9 @@ export function createSnapshot(
 
 /**
  * Restores an aggregate from a snapshot (goes' `snapshot.Unmarshal`): decodes the state, hands
- * it to `restoreSnapshot`, and only then sets the committed version and the soft-delete flag
- * (goes set the version first, so a failed restore left a wrong version behind).
+ * it to `restoreSnapshot`, and only then sets the committed version, the soft-delete flag and
+ * the time `next` raises after (goes set the version first, so a failed restore left a wrong
+ * version behind).
  *
  * @throws {@link InvalidArgumentError} when the snapshot is of another aggregate,
  * {@link UncommittedChangesError}, {@link SnapshotUnsupportedError}, and
@@ -161,6 +163,17 @@ export function applySnapshot(
   }
   aggregate.setVersion(snapshot.version);
   aggregate.setSoftDeleted(snapshot.softDeleted);
+  aggregate.setLastEventTime?.(snapshot.time);
+}
+
+/**
+ * Now, or just after the last event when that was written by a clock ahead of ours: a snapshot
+ * is never older than the events it holds, so the time restored from it keeps {@link next}
+ * raising after them.
+ */
+function snapshotTime(lastEventTime: Nanos | undefined): Nanos {
+  const now = nowNanos();
+  return lastEventTime !== undefined && now <= lastEventTime ? lastEventTime + 1n : now;
 }
 
 /**
