@@ -10,8 +10,8 @@ import type { SchemaSpec } from './schema.js';
  *   version. NULLs are distinct in a unique index, so the one unique index on
  *   (aggregate_id, aggregate_name, aggregate_version) both guards versions > 0 against
  *   concurrent writers and serves every read of one aggregate (version-0 events included).
- * - Names use the "C" collation: byte order, which is code point order, like the in-memory
- *   store's comparison for all but astral-plane characters, and independent of the server's locale.
+ * - Names use the "C" collation: byte order, which is code point order (`compareCodePoints` of
+ *   @goes/event, which the in-memory store sorts by too), independent of the server's locale.
  */
 export function eventSchema(names: TableNames): SchemaSpec {
   const { schema, events, counter, constraints: c } = names;
