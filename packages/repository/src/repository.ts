@@ -19,6 +19,7 @@ import {
   type AggregateRef,
   type EventStore,
   InvalidArgumentError,
+  isGoesError,
   query,
   type SignalOptions,
 } from '@goes/event';
@@ -116,7 +117,9 @@ export interface Repository {
   /**
    * Deletes an aggregate for good (goes' `Delete`): its snapshots first, then every event in one
    * store call (atomic on every store), then the `afterDelete` hooks. Events a concurrent writer
-   * appended meanwhile are deleted in a further round. Deleting an unknown aggregate is a no-op
+   * appended meanwhile are deleted in a further round; the snapshots are deleted again after the
+   * events, and a save whose snapshot lands after that removes it when it finds its events gone,
+   * so a concurrent save cannot bring the aggregate back. Deleting an unknown aggregate is a no-op
    * (the hooks still run).
    *
    * @throws {@link DeleteIncompleteError} when writers keep appending.
@@ -207,7 +210,7 @@ class AggregateRepository implements Repository {
         hookError ??= { error };
       }
     }
-    if (snapshotDue) await this.#saveSnapshot(aggregate);
+    if (snapshotDue) await this.#saveSnapshot(aggregate, changes[changes.length - 1]?.id);
     if (hookError) throw hookError.error;
   }
 
@@ -319,12 +322,7 @@ class AggregateRepository implements Repository {
     }
     // Snapshots go first: a snapshot that outlived its events would be loaded into an aggregate
     // created again under the same id.
-    if (this.snapshots) {
-      const snapshots = await drain(
-        this.snapshots.query({ names: [ref.name], ids: [ref.id] }, { signal }),
-      );
-      if (snapshots.length > 0) await this.snapshots.delete(snapshots, { signal });
-    }
+    await this.#deleteSnapshots(ref, signal);
     const all = query().aggregate(ref.name, ref.id);
     for (let round = 1; ; round++) {
       const events = await drain(this.store.query(all, { signal }));
@@ -332,6 +330,10 @@ class AggregateRepository implements Repository {
       if (round > MAX_DELETE_ROUNDS) throw new DeleteIncompleteError(ref, MAX_DELETE_ROUNDS);
       await this.store.delete(events, { signal });
     }
+    // Again after the events: a save that was running took its snapshot after the first round.
+    // One that takes it later still finds its events gone and removes it (#saveSnapshot); the
+    // two together leave no snapshot to bring the deleted aggregate back.
+    await this.#deleteSnapshots(ref, signal);
     const context: HookContext = { signal };
     for (const hook of list(this.#hooks.afterDelete)) await hook(ref, context);
   }
@@ -343,6 +345,16 @@ class AggregateRepository implements Repository {
   #refuseChanges(aggregate: Aggregate, operation: string): void {
     if (aggregate.changes.length > 0) {
       throw new UncommittedChangesError(refOf(aggregate), aggregate.changes.length, operation);
+    }
+  }
+
+  async #stillStored(eventId: string): Promise<boolean> {
+    try {
+      await this.store.find(eventId);
+      return true;
+    } catch (error) {
+      if (isGoesError(error, 'EVENT_NOT_FOUND')) return false;
+      throw error;
     }
   }
 
@@ -370,10 +382,27 @@ class AggregateRepository implements Repository {
     }
   }
 
-  async #saveSnapshot(aggregate: Aggregate): Promise<void> {
+  async #deleteSnapshots(ref: AggregateRef, signal: AbortSignal | undefined): Promise<void> {
+    if (!this.snapshots) return;
+    const snapshots = await drain(
+      this.snapshots.query({ names: [ref.name], ids: [ref.id] }, { signal }),
+    );
+    if (snapshots.length > 0) await this.snapshots.delete(snapshots, { signal });
+  }
+
+  /**
+   * Saves a snapshot of the aggregate just stored, then checks that its last event is still
+   * there: a `delete` that ran meanwhile removed the events but could not see this snapshot, which
+   * would otherwise bring the deleted aggregate back on the next fetch.
+   */
+  async #saveSnapshot(aggregate: Aggregate, lastEventId: string | undefined): Promise<void> {
     const options = this.#snapshotOptions as RepositorySnapshotOptions;
     try {
-      await options.store.save(createSnapshot(aggregate, { codec: options.codec }));
+      const snapshot = createSnapshot(aggregate, { codec: options.codec });
+      await options.store.save(snapshot);
+      if (lastEventId !== undefined && !(await this.#stillStored(lastEventId))) {
+        await options.store.delete([snapshot]);
+      }
     } catch (error) {
       const report =
         options.onSaveError ??

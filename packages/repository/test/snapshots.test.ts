@@ -221,6 +221,90 @@ describe('repository snapshots', () => {
     expect(await products.fetch(id)).toMatchObject({ version: 1, stock: 0, sku: 'NEW' });
   });
 
+  it('does not bring back a deleted aggregate from a snapshot saved while it was being deleted', async () => {
+    const store = createMemoryEventStore();
+    const snapshots = createMemorySnapshotStore();
+    let entered!: () => void;
+    const saving = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const products = createRepository({
+      store,
+      snapshots: {
+        // The snapshot save of a command that is still running when the delete runs.
+        store: {
+          save: async (snapshot, o) => {
+            entered();
+            await gate;
+            return snapshots.save(snapshot, o);
+          },
+          latest: (name, id, o) => snapshots.latest(name, id, o),
+          version: (name, id, v, o) => snapshots.version(name, id, v, o),
+          limit: (name, id, v, o) => snapshots.limit(name, id, v, o),
+          query: (q, o) => snapshots.query(q, o),
+          delete: (keys, o) => snapshots.delete(keys, o),
+          close: () => snapshots.close(),
+          [Symbol.asyncDispose]: () => snapshots.close(),
+        } satisfies SnapshotStore,
+        schedule: snapshotEvery(1),
+      },
+    }).typed((id) => new Product(id));
+    const id = uuidv7();
+    const creating = products.use(id, (p) => p.create('OLD', 'Shelf'));
+    await saving;
+    await products.delete(id);
+    open();
+    await creating;
+    await expect(products.fetch(id)).rejects.toMatchObject({ code: 'AGGREGATE_NOT_FOUND' });
+    await products.use(id, (p) => p.create('NEW', 'Bench'));
+    expect(await products.fetch(id)).toMatchObject({ version: 1, sku: 'NEW' });
+  });
+
+  it('removes a snapshot taken while the delete was removing the events', async () => {
+    const memory = createMemoryEventStore();
+    let entered!: () => void;
+    const deleting = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const store = {
+      insert: (events: readonly Event[], o?: { signal?: AbortSignal }) => memory.insert(events, o),
+      find: (id: string, o?: { signal?: AbortSignal }) => memory.find(id, o),
+      query: (q: Parameters<typeof memory.query>[0], o?: { signal?: AbortSignal }) =>
+        memory.query(q, o),
+      // A slow delete of the first round: a save gets in with its snapshot meanwhile.
+      delete: async (events: readonly { readonly id: string }[], o?: { signal?: AbortSignal }) => {
+        entered();
+        await gate;
+        return memory.delete(events, o);
+      },
+      close: () => memory.close(),
+      [Symbol.asyncDispose]: () => memory.close(),
+    };
+    const snapshots = createMemorySnapshotStore();
+    const products = createRepository({
+      store,
+      snapshots: { store: snapshots, schedule: snapshotEvery(2) },
+    }).typed((id) => new Product(id));
+    const id = uuidv7();
+    await products.use(id, (p) => p.create('OLD', 'Shelf'));
+    const deleted = products.delete(id);
+    await deleting;
+    await products.use(id, (p) => p.restock(1));
+    expect(await versions(snapshots, id)).toEqual([2]);
+    open();
+    await deleted;
+    expect(await versions(snapshots, id)).toEqual([]);
+    await expect(products.fetch(id)).rejects.toMatchObject({ code: 'AGGREGATE_NOT_FOUND' });
+  });
+
   it('reads snapshots without a schedule, and does not take any', async () => {
     const store = createMemoryEventStore();
     const snapshots = createMemorySnapshotStore();

@@ -101,9 +101,12 @@ export async function registerCommandHandlers(
       async (ctx) => {
         const orderId = requireAggregateTarget(ctx, 'order').id;
         const order = await orders.use(orderId, (o) => o.cancel(ctx.payload.reason), signalOf(ctx));
-        // Idempotent: a cancel that stopped half-way is completed by sending it again.
+        // The order is cancelled now: its units go back even if the command's time runs out
+        // meanwhile (with its signal, a timeout after the first release kept the others held
+        // by a cancelled order). Idempotent: a cancel that failed half-way is completed by
+        // sending it again.
         for (const line of order.lines) {
-          await products.use(line.productId, (p) => p.release(orderId), signalOf(ctx));
+          await products.use(line.productId, (p) => p.release(orderId));
         }
       },
       options,
@@ -185,18 +188,56 @@ async function placeOrder(
     quantities.set(productId, (quantities.get(productId) ?? 0) + quantity);
   }
   const lines: OrderLine[] = [];
+  // Products this command reserved on itself. A second command for the same order (a client
+  // retrying a dispatch that timed out) finds the reservation made and adds none: it must not
+  // give back units it does not hold.
+  const reservedHere = new Set<string>();
   try {
     for (const [productId, quantity] of quantities) {
-      const product = await products.use(productId, (p) => p.reserve(orderId, quantity), options);
+      const product = await products.use(
+        productId,
+        (p) => {
+          p.reserve(orderId, quantity);
+          // `use` runs this again after a version conflict: the last attempt decides.
+          if (p.changes.length > 0) reservedHere.add(productId);
+          else reservedHere.delete(productId);
+        },
+        options,
+      );
       lines.push({ productId, name: product.name, quantity, unitPriceCents: product.priceCents });
     }
     const order = await orders.use(orderId, (o) => o.place(payload.customerId, lines), options);
     return { totalCents: order.totalCents };
   } catch (error) {
-    // Give back what this command reserved; the order was not placed.
-    for (const line of lines) {
-      await products.use(line.productId, (p) => p.release(orderId), options);
-    }
+    await releaseReservations(deps, orderId, reservedHere);
     throw error;
+  }
+}
+
+/**
+ * Gives back what a failed `order.place` reserved, unless the order was placed after all (by
+ * another command for the same order, or by an insert whose answer was lost): then the units
+ * are that order's. It runs without the command's signal — a command whose time ran out is
+ * exactly the one that must not keep its units — and tries every product even when one fails,
+ * so that the command still fails with its own error.
+ */
+async function releaseReservations(
+  deps: HandlerDependencies,
+  orderId: string,
+  productIds: ReadonlySet<string>,
+): Promise<void> {
+  if (productIds.size === 0) return;
+  try {
+    if (await exists(deps.orders, orderId, {})) return;
+  } catch (error) {
+    deps.onError?.(error);
+    return;
+  }
+  for (const productId of productIds) {
+    try {
+      await deps.products.use(productId, (p) => p.release(orderId));
+    } catch (error) {
+      deps.onError?.(error);
+    }
   }
 }
