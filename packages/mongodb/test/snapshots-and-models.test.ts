@@ -129,6 +129,17 @@ describe('snapshot store', () => {
     expect(await drain(store.query({ ids: [id], times: { min: 2n ** 70n } }))).toEqual([]);
     expect(await drain(store.query({ ids: [id], times: { max: nowNanos() } }))).toHaveLength(0);
   });
+
+  it('finds no snapshot for a name with a lone surrogate, not the one BSON turns it into', async () => {
+    const store = open();
+    const id = uuidv7();
+    // The driver writes a lone surrogate as U+FFFD, so 'x\uD800' would look up 'x\uFFFD'.
+    await store.save(snapshotOf(id, 4, 'x\uFFFD'));
+    for (const read of [store.latest('x\uD800', id), store.limit('x\uD800', id, 10)]) {
+      expect(await read.catch((e: unknown) => e)).toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+    }
+    expect(await drain(store.query({ names: ['x\uD800'] }))).toEqual([]);
+  });
 });
 
 describe('model repository', () => {
