@@ -200,7 +200,24 @@ class MongoModelRepositoryImpl<M> implements MongoModelRepository<M> {
   use(id: string, fn: UseFunction<M>, options: UseOptions<M> = {}): Promise<M> {
     try {
       this.#begin(id, options);
-      return useModel(this, id, fn, options);
+      const create = options.create;
+      return useModel(this, id, fn, {
+        ...options,
+        // A made model of another id would be saved under that id, with the version (0) read
+        // for this one, while this one stays missing: refused, as PostgreSQL and memory do.
+        create: create
+          ? (createdId) => {
+              const model = create(createdId);
+              const actual = this.#modelId(model);
+              if (actual !== createdId) {
+                throw new InvalidArgumentError(
+                  `use: create(${JSON.stringify(createdId)}) made a model with id ${JSON.stringify(actual)}`,
+                );
+              }
+              return model;
+            }
+          : undefined,
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -285,16 +302,20 @@ class MongoModelRepositoryImpl<M> implements MongoModelRepository<M> {
         }
         if (latest) {
           // The replaced version keeps its key (so no stale writer can save after it) and
-          // drops its data.
-          await models.replaceOne(
-            { _id: latest._id },
-            {
-              modelId: id,
-              generation: latest.generation,
-              version: latest.version,
-              superseded: true,
-            },
-          );
+          // drops its data. This is only clean-up: the write is done once the insert succeeded,
+          // so a failure here must not report it failed (a caller would apply its change
+          // again); the old version then just keeps its data.
+          await models
+            .replaceOne(
+              { _id: latest._id },
+              {
+                modelId: id,
+                generation: latest.generation,
+                version: latest.version,
+                superseded: true,
+              },
+            )
+            .catch(() => undefined);
         }
         return { version, changed: true };
       }

@@ -288,6 +288,9 @@ class MongoSnapshotStoreImpl implements MongoSnapshotStore {
     what: string,
     signal: AbortSignal | undefined,
   ): Promise<Snapshot> {
+    // No stored name has a lone surrogate (save refuses them), and the driver would send one as
+    // U+FFFD, finding the snapshots of another name.
+    if (!isStorableString(name)) throw new SnapshotNotFoundError({ name, id }, what);
     const snapshots = await this.#connection.ready(signal);
     try {
       const filter: Filter<SnapshotDocument> = { aggregateName: name, aggregateId: id };

@@ -3,14 +3,15 @@
  * goes' bug 6 (methods that skipped the lazy connect, version filters on lists), storage layout,
  * hostile ids, and optimistic concurrency across clients.
  */
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { AggregateRoot, createSnapshot, type Snapshot } from '@goes/aggregate';
-import { isGoesError, nowNanos, uuidv7 } from '@goes/event';
+import { InvalidArgumentError, isGoesError, nowNanos, uuidv7 } from '@goes/event';
 import { isModelConflictError } from '@goes/projection';
 import { drain } from '@goes/streams';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { Document } from 'mongodb';
 import { createMongoModelRepository, createMongoSnapshotStore } from '../src/index.js';
-import { testClient, uniqueDatabase } from './support.js';
+import { MONGODB_URL, testClient, uniqueDatabase } from './support.js';
 
 const client = testClient();
 const database = uniqueDatabase('snapmodel');
@@ -36,6 +37,29 @@ class Counter extends AggregateRoot<{ 'counter.set': { n: number } }> {
   restoreSnapshot(state: { n: number }) {
     this.n = state.n;
   }
+}
+
+/** A TCP proxy to the server under test whose close() also cuts every open connection. */
+function proxy(): Promise<Server> {
+  const target = new URL(MONGODB_URL);
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    const upstream = connect({ host: target.hostname, port: Number(target.port || 27017) });
+    sockets.add(socket).add(upstream);
+    socket.pipe(upstream).pipe(socket);
+    const done = () => {
+      socket.destroy();
+      upstream.destroy();
+    };
+    socket.on('error', done).on('close', done);
+    upstream.on('error', done).on('close', done);
+  });
+  const close = server.close.bind(server);
+  server.close = (callback) => {
+    for (const socket of sockets) socket.destroy();
+    return close(callback);
+  };
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 const snapshotOf = (id: string, version: number, name = 'counter'): Snapshot => ({
@@ -104,6 +128,17 @@ describe('snapshot store', () => {
     expect((await store.latest('counter', id)).time).toBe(extreme.time);
     expect(await drain(store.query({ ids: [id], times: { min: 2n ** 70n } }))).toEqual([]);
     expect(await drain(store.query({ ids: [id], times: { max: nowNanos() } }))).toHaveLength(0);
+  });
+
+  it('finds no snapshot for a name with a lone surrogate, not the one BSON turns it into', async () => {
+    const store = open();
+    const id = uuidv7();
+    // The driver writes a lone surrogate as U+FFFD, so 'x\uD800' would look up 'x\uFFFD'.
+    await store.save(snapshotOf(id, 4, 'x\uFFFD'));
+    for (const read of [store.latest('x\uD800', id), store.limit('x\uD800', id, 10)]) {
+      expect(await read.catch((e: unknown) => e)).toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+    }
+    expect(await drain(store.query({ names: ['x\uD800'] }))).toEqual([]);
   });
 });
 
@@ -220,5 +255,48 @@ describe('model repository', () => {
     });
     expect(wallet.euros).toBe(3);
     expect((await repository.fetch('ada')).euros).toBe(3);
+  });
+
+  it('refuses a create that makes a model of another id, storing nothing (as PostgreSQL and memory do)', async () => {
+    const repository = open();
+    const id = uuidv7();
+    const other = uuidv7();
+    const error = await repository
+      .use(id, () => {}, { create: () => ({ id: other, balance: 0, owners: [] }) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    await expect(repository.fetch(other)).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+    await expect(repository.fetch(id)).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+  });
+
+  it('reports a save as done once its version is stored, even if the connection breaks right after', async () => {
+    const server = await proxy();
+    const { port } = server.address() as { port: number };
+    const collection = `m${++collections}`;
+    const id = uuidv7();
+    await open(collection).save({ id, balance: 1, owners: [] });
+    // Another process, whose connection to the server is cut the moment its insert succeeded.
+    const proxied = createMongoModelRepository<Account>({
+      url: `mongodb://127.0.0.1:${port}/?serverSelectionTimeoutMS=500&directConnection=true&monitorCommands=true`,
+      database,
+      collection,
+    });
+    closers.push(() => proxied.close());
+    proxied.client.on('commandSucceeded', (event) => {
+      if (event.commandName === 'insert') server.close();
+    });
+    const outcome = await proxied
+      .use(id, (account) => {
+        account.balance += 1;
+      })
+      .then(
+        (model) => ({ saved: model.balance }),
+        (error: unknown) => ({ error }),
+      );
+    const stored = await open(collection).fetchVersioned(id);
+    // The second version is stored, so the call must say so: a caller told "failed" (a retryable
+    // ConnectionError) would apply the change again.
+    expect(stored).toEqual({ model: { id, balance: 2, owners: [] }, version: 2 });
+    expect(outcome).toEqual({ saved: 2 });
   });
 });
