@@ -98,7 +98,9 @@ describe('bus.close() while a JetStream handler works on an event', () => {
     const nc = await adminConnection();
     const replies: string[] = [];
     const acks = nc.subscribe(`$JS.ACK.${stream}.>`, {
-      callback: (_, msg) => replies.push(msg.string()),
+      callback: (_, msg) => {
+        replies.push(msg.string());
+      },
     });
     await nc.flush();
     let release!: () => void;
