@@ -215,6 +215,10 @@ class NatsBus implements NatsEventBus {
     if (!ended) {
       this.#subscriptions.add(subscription);
       unbind = bindSignal(subscription, options.signal);
+      // Closed after the driver subscribed and before the line above: onLost found nothing to
+      // fail, and NATS ends callback subscriptions silently, so the consumer would wait forever.
+      const lost = this.#connection.closedError(nc);
+      if (lost) subscription.fail(lost);
     }
     return subscription;
   }
@@ -226,7 +230,11 @@ class NatsBus implements NatsEventBus {
 
   async #close(): Promise<void> {
     await Promise.allSettled([...this.#publishing]);
-    await Promise.allSettled([...this.#subscriptions].map((subscription) => subscription.close()));
+    const subscriptions = [...this.#subscriptions];
+    await Promise.allSettled(subscriptions.map((subscription) => subscription.close()));
+    // Handlers still working on an event acknowledge it when they ask for the next one; draining
+    // first lost that acknowledgement and the event came back only after the ack wait.
+    await Promise.allSettled(subscriptions.map((subscription) => subscription.settle?.()));
     await this.#connection.close();
   }
 

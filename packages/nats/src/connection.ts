@@ -117,12 +117,23 @@ export class ConnectionHolder {
     void nc.closed().then((cause) => {
       if (this.#current === nc) this.#current = undefined;
       if (this.#closing) return;
-      const reason = cause instanceof Error ? `: ${cause.message}` : '';
-      const error = new ConnectionError(`the NATS connection closed${reason}`, {
-        cause,
-        retryable: this.#owned,
-      });
-      for (const listener of this.#lostListeners) listener(error);
+      for (const listener of this.#lostListeners) listener(this.#lostError(cause));
+    });
+  }
+
+  /**
+   * The error for a subscription made on `nc` when `nc` has closed meanwhile: the lost-connection
+   * listeners ran before the subscription was registered, so it is failed with this instead.
+   */
+  closedError(nc: NatsConnection): ConnectionError | undefined {
+    return nc.isClosed() && !this.#closing ? this.#lostError(undefined) : undefined;
+  }
+
+  #lostError(cause: unknown): ConnectionError {
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    return new ConnectionError(`the NATS connection closed${reason}`, {
+      cause,
+      retryable: this.#owned,
     });
   }
 }

@@ -48,8 +48,9 @@ export class CoreDriver implements Driver {
     onEnd: () => void,
   ): Promise<ManagedSubscription> {
     const subscription = new CoreSubscription(plan, onEnd);
-    subscription.start(nc);
     try {
+      // Throws when the connection closed since the bus got it: a typed error, like the flush's.
+      subscription.start(nc);
       // The server has registered the interest once the flush returns, so events published
       // after subscribe() resolves reach this subscription, from any connection.
       await nc.flush();

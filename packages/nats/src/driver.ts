@@ -32,6 +32,11 @@ export interface SubscriptionPlan {
 export interface ManagedSubscription extends Subscription {
   /** Ends the subscription with `error`, thrown to the consumer after what it already queued. */
   fail(error: unknown): void;
+  /**
+   * After close(): waits (bounded) for the event the application holds to be acknowledged or
+   * nak'ed, then nak's it (JetStream; core has nothing to settle).
+   */
+  settle?(): Promise<void>;
 }
 
 /** What differs between core NATS and JetStream. @internal */

@@ -4,6 +4,12 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { ManagedSubscription, SubscriptionPlan } from './driver.js';
 import { decodeEnvelope } from './envelope.js';
 
+/**
+ * The longest a closing bus waits for a handler to finish the event in hand: long enough for a
+ * handler that is nearly done, short enough that a stuck one does not hold a shutdown for long.
+ */
+const SETTLE_LIMIT = 5_000;
+
 /** One received message waiting for the application, with its decoded event. */
 interface Delivery {
   readonly event: Event;
@@ -48,6 +54,8 @@ export class JetStreamSubscription implements ManagedSubscription {
   readonly #pumps: ConsumerMessages[] = [];
   readonly #running: Promise<void>[] = [];
   #inHand: JsMsg | undefined;
+  /** Resolves `settle()` once the event in hand was acknowledged or nak'ed. */
+  #handedBack: (() => void) | undefined;
   #closed = false;
   #stopped = false;
   #ended: Promise<void> | undefined;
@@ -173,6 +181,7 @@ export class JetStreamSubscription implements ManagedSubscription {
         if (inHand) {
           this.#inHand = undefined;
           this.#release(inHand, 'ack');
+          this.#handedBack?.();
         }
         for (;;) {
           const result = await source.next();
@@ -192,6 +201,7 @@ export class JetStreamSubscription implements ManagedSubscription {
           // handled, so it is delivered again, after a pause so a failing handler does not spin.
           this.#inHand = undefined;
           this.#release(inHand, 'nak', this.#hooks.redeliveryDelay);
+          this.#handedBack?.();
         }
         await this.close();
         return { done: true, value: undefined };
@@ -215,6 +225,31 @@ export class JetStreamSubscription implements ManagedSubscription {
     this.#channel.close();
     await Promise.all(this.#running);
     await this.#hooks.onEnd();
+  }
+
+  /**
+   * Waits, at most half the ack wait and {@link SETTLE_LIMIT}, for the application to be done with the event in hand (it asks for the
+   * next one, which acknowledges it, or leaves the loop, which nak's it); then nak's it. The bus
+   * calls this after close() and before it drains its connection: an acknowledgement sent later
+   * is lost, and the event came back only after the ack wait instead of being acknowledged (or
+   * redelivered at once).
+   */
+  async settle(): Promise<void> {
+    const inHand = this.#inHand;
+    if (!inHand) return;
+    // The working() timer stopped with close(): restart the ack wait so it outlasts the wait.
+    settle(inHand, 'working');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((resolve) => {
+      this.#handedBack = resolve;
+      timer = setTimeout(resolve, Math.min(this.#hooks.ackWait / 2, SETTLE_LIMIT));
+    });
+    clearTimeout(timer);
+    this.#handedBack = undefined;
+    if (this.#inHand === inHand) {
+      this.#inHand = undefined;
+      this.#release(inHand, 'nak', this.#hooks.redeliveryDelay);
+    }
   }
 
   #stopPumps(): void {

@@ -148,6 +148,10 @@ export class JetStreamDriver implements Driver {
   #clients: Clients | undefined;
   /** Resolves once the latest publish call handed its last message to the client. */
   #sent: Promise<void> = Promise.resolve();
+  /** Resolves once the latest publish call and every earlier one finished (acknowledged or failed). */
+  #done: Promise<void> = Promise.resolve();
+  /** Publish calls sending again after the stream was found deleted. */
+  #resending = 0;
   #ready = false;
   #setup: Promise<void> | undefined;
 
@@ -191,13 +195,21 @@ export class JetStreamDriver implements Driver {
     this.#sent = new Promise<void>((resolve) => {
       sent = resolve;
     });
+    const earlier = this.#done;
+    let finished!: () => void;
+    this.#done = new Promise<void>((resolve) => {
+      finished = resolve;
+    });
     try {
       await this.#ensureStream(nc, signal);
       await previous; // never rejects
+      // An earlier call is sending again into the recreated stream: go after all of it.
+      if (this.#resending > 0) await abortable(earlier, signal);
       signal?.throwIfAborted();
-      await this.#publishAll(nc, messages, signal, sent);
+      await this.#publishAll(nc, messages, signal, sent, earlier);
     } finally {
       sent();
+      void earlier.then(finished);
     }
   }
 
@@ -207,23 +219,34 @@ export class JetStreamDriver implements Driver {
     messages: readonly OutgoingMessage[],
     signal: AbortSignal | undefined,
     sent: () => void,
+    earlier: Promise<void>,
   ): Promise<void> {
     const { js } = this.#clientsOf(nc);
     let from = 0;
     let retried = false;
-    for (;;) {
-      try {
-        await this.#publishFrom(js, messages, from, signal, sent);
-        return;
-      } catch (error) {
-        // No responders: nothing captures the subject, so the stream was deleted behind our back.
-        // Set it up again and go on from the first event that was not accepted (ids de-duplicate).
-        if (retried || !(error instanceof PublishError) || !isNoStream(error.cause)) throw error;
-        retried = true;
-        from = error.index;
-        this.#ready = false;
-        await this.#ensureStream(nc, signal);
+    try {
+      for (;;) {
+        try {
+          await this.#publishFrom(js, messages, from, signal, sent);
+          return;
+        } catch (error) {
+          // No responders: nothing captures the subject, so the stream was deleted behind our back.
+          // Set it up again and go on from the first event that was not accepted (ids de-duplicate).
+          if (retried || !(error instanceof PublishError) || !isNoStream(error.cause)) throw error;
+          retried = true;
+          from = error.index;
+          this.#ready = false;
+          // Later calls sent their events into the missing stream too, and resend them: each
+          // resends after every earlier call finished, so the stream gets them in call order (a
+          // call waiting for the set-up with a signal resumed later than one without and went
+          // first). Calls starting meanwhile wait for the resends (see publish).
+          this.#resending++;
+          await abortable(earlier, signal);
+          await this.#ensureStream(nc, signal);
+        }
       }
+    } finally {
+      if (retried) this.#resending--;
     }
   }
 
@@ -282,8 +305,9 @@ export class JetStreamDriver implements Driver {
         onEnd();
       },
     });
+    const creating = this.#consumer(jsm, plan, filter);
     try {
-      const { info, isEphemeral } = await abortable(this.#consumer(jsm, plan, filter), signal);
+      const { info, isEphemeral } = await abortable(creating, signal);
       if (isEphemeral) ephemeral.push(info.name);
       const consumer = js.consumers.getConsumerFromInfo(info);
       const messages = await consumer.consume({
@@ -298,6 +322,13 @@ export class JetStreamDriver implements Driver {
       });
       subscription.pump(messages);
     } catch (error) {
+      // An abort rejects at once, while the request creating the consumer is still in flight:
+      // wait for its answer so an ephemeral consumer it made is deleted by close(), not left on
+      // the server until its inactivity threshold.
+      const created = await creating.catch(() => undefined);
+      if (created?.isEphemeral && !ephemeral.includes(created.info.name)) {
+        ephemeral.push(created.info.name);
+      }
       await subscription.close();
       throw error;
     }

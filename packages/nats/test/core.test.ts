@@ -150,6 +150,34 @@ describe('core NATS driver', () => {
     await bus.close();
   });
 
+  it('ends a subscription whose connection closed as it was being registered', async () => {
+    const nc = await connect({ servers: NATS_URL });
+    // The real connection, closed right after the server confirmed the subscription (the flush
+    // subscribe waits for) and before subscribe() returns: the window the lost-connection
+    // listener could not see, where the consumer's iterator waited forever.
+    const flush = nc.flush.bind(nc);
+    nc.flush = async () => {
+      await flush();
+      await nc.close();
+    };
+    const bus = createNatsEventBus({ connection: nc, subjectPrefix: `goestest.${unique()}` });
+    const recorder = record(await bus.subscribe(['x']));
+    await recorder.waitForEnd(1_000);
+    expect(isGoesError(recorder.error, 'CONNECTION_FAILED')).toBe(true);
+    await bus.close();
+  });
+
+  it('rejects subscribe with CONNECTION_FAILED when the connection is closing as it subscribes', async () => {
+    const nc = await connect({ servers: NATS_URL });
+    const bus = createNatsEventBus({ connection: nc, subjectPrefix: `goestest.${unique()}` });
+    const subscribing = bus.subscribe(['x']);
+    const closing = nc.close();
+    const error = await subscribing.catch((e: unknown) => e);
+    await closing;
+    expect(isGoesError(error, 'CONNECTION_FAILED')).toBe(true);
+    await bus.close();
+  });
+
   it('drains on close: events published just before close() still arrive', async () => {
     const prefix = `goestest.${unique()}`;
     const listener = open({ subjectPrefix: prefix });

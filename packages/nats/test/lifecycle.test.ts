@@ -117,4 +117,35 @@ describe('JetStream publish order across calls', () => {
     await recorder.waitFor((all) => all.length === 7, 3_000);
     expect(recorder.events.map((event) => event.data)).toEqual([-1, 0, 1, 2, 3, 4, 5]);
   });
+
+  it('keeps call order when concurrent publishes find the stream deleted and send again', async () => {
+    const prefix = `goestest.${unique()}`;
+    const stream = `GOESTEST_${unique()}`;
+    streams.push(stream);
+    const make = () =>
+      open({
+        subjectPrefix: prefix,
+        driver: 'jetstream',
+        jetstream: { stream, storage: 'memory' },
+      });
+    const publisher = make();
+    await publisher.publish([createEvent('x', -1)]); // connected, stream set up
+    await deleteStream(stream);
+    // Every call sends into the missing stream, then sends again once it is set up. Half of them
+    // with a signal: waiting for the set-up with one took longer, and those went last.
+    const signal = new AbortController().signal;
+    const calls = Array.from({ length: 20 }, (_, c) =>
+      publisher.publish(
+        [0, 1, 2].map((i) => createEvent('x', c * 3 + i)),
+        c % 2 === 1 ? { signal } : {},
+      ),
+    );
+    await Promise.all(calls);
+    await publisher.publish([createEvent('x', 60)]);
+    const recorder = record(await make().subscribe(['x'], { deliver: 'all' }));
+    await recorder.waitFor((all) => all.length === 61, 3_000);
+    expect(recorder.events.map((event) => event.data)).toEqual(
+      Array.from({ length: 61 }, (_, i) => i),
+    );
+  });
 });
