@@ -66,6 +66,20 @@ describe('options', () => {
     await store.close();
   });
 
+  it('connects with a connectTimeoutMs beyond what a timer can wait (2^31 ms), instead of timing out at once', async () => {
+    const store = createPostgresEventStore({
+      connectionString: POSTGRES_URL,
+      schema: newSchema('longwait'),
+      connectTimeoutMs: 2 ** 31,
+      poolSize: 1,
+    });
+    try {
+      await expect(store.ready()).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   it.each([
     ['neither pool nor connectionString', {}],
     ['both pool and connectionString', { pool: admin, connectionString: POSTGRES_URL }],

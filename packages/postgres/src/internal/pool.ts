@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@goes/event';
 import pg from 'pg';
 import type { PostgresConnectionOptions } from '../options.js';
+import { timerMs } from './timers.js';
 
 /** A positive integer option, or its default. @throws InvalidArgumentError naming the option. */
 export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -36,7 +37,8 @@ export function openPool(options: PostgresConnectionOptions): { pool: pg.Pool; o
   const own = new pg.Pool({
     connectionString,
     max: poolSize,
-    connectionTimeoutMillis: connectTimeout,
+    // pg waits with setTimeout: a longer timeout would overflow to 1 ms and fail every connect.
+    connectionTimeoutMillis: timerMs(connectTimeout),
   });
   // An idle client that loses its connection is dropped by the pool; without a listener the
   // 'error' event would crash the process.
