@@ -86,6 +86,8 @@ describe('options', () => {
     ['an empty connectionString', { connectionString: '' }],
     ['poolSize 0', { connectionString: POSTGRES_URL, poolSize: 0 }],
     ['a fractional queryBatchSize', { connectionString: POSTGRES_URL, queryBatchSize: 2.5 }],
+    // A cursor reads at most 2^31 - 1 rows per round trip: refused at once, not at the first read.
+    ['a queryBatchSize of 2^31', { connectionString: POSTGRES_URL, queryBatchSize: 2 ** 31 }],
   ])('refuses %s', (_label, options) => {
     expect(
       isGoesError(

@@ -3,6 +3,7 @@ import { type Event, InvalidArgumentError, isGoesError } from '@goes/event';
 import type { EventFeed, FeedOptions } from '../feed.js';
 import { isStorableText } from './batch.js';
 import type { NotificationHub } from './notifications.js';
+import { MAX_BATCH_SIZE } from './pool.js';
 import { decodeRow, type TextRow } from './rows.js';
 import { timerMs } from './timers.js';
 
@@ -26,11 +27,17 @@ export interface FeedContext {
   readonly ended: (feed: StoreFeed) => void;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+function positiveInteger(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    const bound = max === Number.MAX_SAFE_INTEGER ? '' : ` of at most ${max}`;
     throw new InvalidArgumentError(
-      `@goes/postgres: feed option ${name} must be a positive integer, got ${String(value)}`,
+      `@goes/postgres: feed option ${name} must be a positive integer${bound}, got ${String(value)}`,
     );
   }
   return value;
@@ -96,7 +103,8 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
     this.#signal = options.signal;
     this.#names =
       options.names && options.names.length > 0 ? options.names.filter(isStorableText) : undefined;
-    this.#batchSize = positiveInteger('batchSize', options.batchSize, 500);
+    // The page's LIMIT is an integer parameter: a larger batch would fail only at the first read.
+    this.#batchSize = positiveInteger('batchSize', options.batchSize, 500, MAX_BATCH_SIZE);
     // Capped: a longer delay would make setTimeout fire after 1 ms, and the feed poll nonstop.
     this.#pollMs = timerMs(positiveInteger('pollIntervalMs', options.pollIntervalMs, 1_000));
     this.#onError = options.onError;
