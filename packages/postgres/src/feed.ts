@@ -20,7 +20,8 @@ export interface FeedOptions extends SignalOptions {
   /**
    * How long the feed waits for a wake-up before it looks again, in milliseconds. Inserts through
    * this store wake it at once, and with notifications on, inserts of other processes too, so
-   * the interval only bounds the delay when a notification is lost. Default 1,000.
+   * the interval only bounds the delay when a notification is lost. Default 1,000; values above
+   * 2^31 − 1 (about 24.8 days, the longest a timer can wait) wait that long.
    */
   readonly pollIntervalMs?: number | undefined;
   /**

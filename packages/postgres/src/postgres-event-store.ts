@@ -19,7 +19,7 @@ import { eventSchema } from './internal/event-schema.js';
 import { checkIdentifier } from './internal/identifiers.js';
 import { type TableNames, tableNames } from './internal/names.js';
 import { NotificationHub } from './internal/notifications.js';
-import { openPool, positiveInteger } from './internal/pool.js';
+import { MAX_BATCH_SIZE, openPool, positiveInteger } from './internal/pool.js';
 import { querySql } from './internal/query-sql.js';
 import { decodeAggregateRow, decodeRow, type TextRow } from './internal/rows.js';
 import { type Statements, statements } from './internal/statements.js';
@@ -104,7 +104,12 @@ class PgEventStore implements PostgresEventStore {
   constructor(options: PostgresEventStoreOptions) {
     this.schema = checkIdentifier('schema', options?.schema ?? 'goes');
     this.table = checkIdentifier('table', options?.table ?? 'events');
-    this.#batchSize = positiveInteger('queryBatchSize', options?.queryBatchSize, 1_000);
+    this.#batchSize = positiveInteger(
+      'queryBatchSize',
+      options?.queryBatchSize,
+      1_000,
+      MAX_BATCH_SIZE,
+    );
     const { pool, owned } = openPool(options);
     const notify = options.notify ?? true;
     this.#names = tableNames(this.schema, this.table);

@@ -14,7 +14,7 @@ import { Connections } from './internal/connections.js';
 import { type CursorContext, RowCursor } from './internal/cursor.js';
 import { checkIdentifier, quoteIdent } from './internal/identifiers.js';
 import { tableNames } from './internal/names.js';
-import { openPool, positiveInteger } from './internal/pool.js';
+import { MAX_BATCH_SIZE, openPool, positiveInteger } from './internal/pool.js';
 import {
   decodeSnapshot,
   type SnapshotTable,
@@ -91,7 +91,12 @@ class PgSnapshotStore implements SnapshotStore {
   constructor(options: PostgresSnapshotStoreOptions) {
     const schema = checkIdentifier('schema', options?.schema ?? 'goes');
     const table = checkIdentifier('table', options?.table ?? 'snapshots');
-    this.#batchSize = positiveInteger('queryBatchSize', options?.queryBatchSize, 1_000);
+    this.#batchSize = positiveInteger(
+      'queryBatchSize',
+      options?.queryBatchSize,
+      1_000,
+      MAX_BATCH_SIZE,
+    );
     const { pool, owned } = openPool(options);
     this.#table = { schema, table, relation: `${quoteIdent(schema)}.${quoteIdent(table)}` };
     this.#sql = snapshotStatements(this.#table, `goes_${tableNames(schema, table).tag}_snap`);

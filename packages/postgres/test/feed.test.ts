@@ -153,6 +153,8 @@ describe('store feed', () => {
     ['after', { after: -1 }],
     ['after', { after: 1.5 }],
     ['batchSize', { batchSize: 0 }],
+    // The page's LIMIT is a 32-bit integer: refused at once, not at the first read.
+    ['batchSize', { batchSize: 2 ** 31 }],
     ['pollIntervalMs', { pollIntervalMs: Number.NaN }],
     ['names', { names: [''] }],
   ])('refuses a bad %s with InvalidArgumentError', (option, options) => {

@@ -66,12 +66,28 @@ describe('options', () => {
     await store.close();
   });
 
+  it('connects with a connectTimeoutMs beyond what a timer can wait (2^31 ms), instead of timing out at once', async () => {
+    const store = createPostgresEventStore({
+      connectionString: POSTGRES_URL,
+      schema: newSchema('longwait'),
+      connectTimeoutMs: 2 ** 31,
+      poolSize: 1,
+    });
+    try {
+      await expect(store.ready()).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   it.each([
     ['neither pool nor connectionString', {}],
     ['both pool and connectionString', { pool: admin, connectionString: POSTGRES_URL }],
     ['an empty connectionString', { connectionString: '' }],
     ['poolSize 0', { connectionString: POSTGRES_URL, poolSize: 0 }],
     ['a fractional queryBatchSize', { connectionString: POSTGRES_URL, queryBatchSize: 2.5 }],
+    // A cursor reads at most 2^31 - 1 rows per round trip: refused at once, not at the first read.
+    ['a queryBatchSize of 2^31', { connectionString: POSTGRES_URL, queryBatchSize: 2 ** 31 }],
   ])('refuses %s', (_label, options) => {
     expect(
       isGoesError(

@@ -1,13 +1,27 @@
 import { InvalidArgumentError } from '@goes/event';
 import pg from 'pg';
 import type { PostgresConnectionOptions } from '../options.js';
+import { timerMs } from './timers.js';
+
+/**
+ * The most rows one read may ask for: PostgreSQL takes a row count as a 32-bit signed integer
+ * (`LIMIT $n::integer`, the protocol's Execute), so a larger batch size would only fail at the
+ * first read, as a server or driver error.
+ */
+export const MAX_BATCH_SIZE = 2 ** 31 - 1;
 
 /** A positive integer option, or its default. @throws InvalidArgumentError naming the option. */
-export function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+export function positiveInteger(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    const bound = max === Number.MAX_SAFE_INTEGER ? '' : ` of at most ${max}`;
     throw new InvalidArgumentError(
-      `@goes/postgres: option ${name} must be a positive integer, got ${String(value)}`,
+      `@goes/postgres: option ${name} must be a positive integer${bound}, got ${String(value)}`,
     );
   }
   return value;
@@ -36,7 +50,8 @@ export function openPool(options: PostgresConnectionOptions): { pool: pg.Pool; o
   const own = new pg.Pool({
     connectionString,
     max: poolSize,
-    connectionTimeoutMillis: connectTimeout,
+    // pg waits with setTimeout: a longer timeout would overflow to 1 ms and fail every connect.
+    connectionTimeoutMillis: timerMs(connectTimeout),
   });
   // An idle client that loses its connection is dropped by the pool; without a listener the
   // 'error' event would crash the process.

@@ -3,7 +3,9 @@ import { type Event, InvalidArgumentError, isGoesError } from '@goes/event';
 import type { EventFeed, FeedOptions } from '../feed.js';
 import { isStorableText } from './batch.js';
 import type { NotificationHub } from './notifications.js';
+import { MAX_BATCH_SIZE } from './pool.js';
 import { decodeRow, type TextRow } from './rows.js';
+import { timerMs } from './timers.js';
 
 const DONE: IteratorResult<Event> = { done: true, value: undefined };
 
@@ -25,11 +27,17 @@ export interface FeedContext {
   readonly ended: (feed: StoreFeed) => void;
 }
 
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+function positiveInteger(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
-  if (!Number.isSafeInteger(value) || value < 1) {
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
+    const bound = max === Number.MAX_SAFE_INTEGER ? '' : ` of at most ${max}`;
     throw new InvalidArgumentError(
-      `@goes/postgres: feed option ${name} must be a positive integer, got ${String(value)}`,
+      `@goes/postgres: feed option ${name} must be a positive integer${bound}, got ${String(value)}`,
     );
   }
   return value;
@@ -54,6 +62,23 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
   #index = 0;
   #closed = false;
   #iterating = false;
+  /** Whether this feed holds the hub (and so the LISTEN connection); taken on the first read. */
+  #retained = false;
+  /**
+   * The signal aborted the feed while no `next()` was waiting (or while one was): the next call
+   * rejects with the reason, once, like an abort seen by `next()` itself.
+   */
+  #abortUnreported = false;
+  /**
+   * Ends the feed as soon as its signal aborts, not only when it is next iterated: a feed that is
+   * aborted and then never asked again (or never iterated at all) must not keep the store's
+   * LISTEN connection open until the store closes.
+   */
+  readonly #onAbort = (): void => {
+    if (this.#closed) return;
+    this.#abortUnreported = true;
+    this.#end();
+  };
   /** Ends a pending sleep when the feed closes. */
   #wakeClose: (() => void) | undefined;
 
@@ -78,12 +103,18 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
     this.#signal = options.signal;
     this.#names =
       options.names && options.names.length > 0 ? options.names.filter(isStorableText) : undefined;
-    this.#batchSize = positiveInteger('batchSize', options.batchSize, 500);
-    this.#pollMs = positiveInteger('pollIntervalMs', options.pollIntervalMs, 1_000);
+    // The page's LIMIT is an integer parameter: a larger batch would fail only at the first read.
+    this.#batchSize = positiveInteger('batchSize', options.batchSize, 500, MAX_BATCH_SIZE);
+    // Capped: a longer delay would make setTimeout fire after 1 ms, and the feed poll nonstop.
+    this.#pollMs = timerMs(positiveInteger('pollIntervalMs', options.pollIntervalMs, 1_000));
     this.#onError = options.onError;
     this.#readUpTo = after;
     this.#position = after;
-    context.hub.retain();
+    // An already aborted signal is seen by the first `next()`; the hub is retained on the first
+    // read, so a feed that is never iterated opens no LISTEN connection.
+    if (this.#signal && !this.#signal.aborted) {
+      this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
   }
 
   get position(): number {
@@ -100,7 +131,11 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
 
   async next(): Promise<IteratorResult<Event>> {
     for (;;) {
-      if (this.#closed) return DONE;
+      if (this.#closed) {
+        if (!this.#abortUnreported) return DONE;
+        this.#abortUnreported = false;
+        throw this.#signal?.reason;
+      }
       if (this.#signal?.aborted) {
         this.#end();
         throw this.#signal.reason;
@@ -139,6 +174,12 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
   /** Reads the next page, or waits for a wake-up when there is nothing new. */
   async #fill(): Promise<void> {
     const { hub } = this.#context;
+    if (!this.#retained) {
+      // Listen from the first read on: once listening, the hub wakes every feed, so events
+      // appended between this read and the LISTEN are not missed.
+      this.#retained = true;
+      hub.retain();
+    }
     const generation = hub.generation;
     let page: { readonly rows: TextRow[]; readonly horizon: number };
     try {
@@ -200,7 +241,8 @@ export class StoreFeed implements EventFeed, AsyncIterator<Event> {
     this.#closed = true;
     this.#rows = [];
     this.#wakeClose?.();
-    this.#context.hub.release();
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    if (this.#retained) this.#context.hub.release();
     this.#context.ended(this);
   }
 }
