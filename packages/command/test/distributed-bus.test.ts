@@ -10,7 +10,7 @@ import {
   type Subscription,
   uuidv7,
 } from '@goes/event';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
   COMMAND_BUS_EVENTS,
   type CommandBus,
@@ -18,35 +18,23 @@ import {
   CommandError,
   type CommandExecutedData,
   createCommand,
-  createDistributedCommandBus,
   type DistributedCommandBusOptions,
   isCommandError,
 } from '../src/index.js';
+import {
+  distributedBus,
+  memoryBus,
+  opened,
+  SHORT_TIMEOUTS,
+  type Sizes,
+  sizes,
+} from './fixtures.js';
 
 const PROTOCOL = Object.values(COMMAND_BUS_EVENTS);
-const opened: { close(): Promise<void> }[] = [];
-
-afterEach(async () => {
-  for (const resource of opened.splice(0).reverse()) await resource.close();
-});
-
-function eventBus(): EventBus {
-  const bus = createMemoryEventBus();
-  opened.push(bus);
-  return bus;
-}
+const eventBus = memoryBus;
 
 function commandBus(events: EventBus, options: DistributedCommandBusOptions = {}): CommandBus {
-  const bus = createDistributedCommandBus(events, {
-    assignTimeout: 300,
-    receiveTimeout: 300,
-    executionTimeout: 1_000,
-    noHandlerTimeout: 50,
-    onError: () => {},
-    ...options,
-  });
-  opened.push(bus);
-  return bus;
+  return distributedBus(events, SHORT_TIMEOUTS, options);
 }
 
 /** Records every protocol event on the bus. */
@@ -77,8 +65,6 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-type Sizes = Record<'pending' | 'reservations' | 'parked' | 'running', number>;
-const sizes = (bus: CommandBus): Sizes => (bus as unknown as { stateSizes(): Sizes }).stateSizes();
 const empty: Sizes = { pending: 0, reservations: 0, parked: 0, running: 0 };
 
 const ofCommand = (seen: Event[], id: string) =>

@@ -1,47 +1,26 @@
-import { createMemoryEventBus, type Event, type EventBus, isGoesError, isUuid } from '@goes/event';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { type Event, type EventBus, isGoesError, isUuid } from '@goes/event';
+import { describe, expect, it } from '@jest/globals';
 import {
   COMMAND_BUS_EVENTS,
   type CommandAssignedData,
   type CommandBus,
   type CommandRequestedData,
   createCommand,
-  createDistributedCommandBus,
   type DistributedCommandBusOptions,
 } from '../src/index.js';
 import { controlledEventBus } from './controlled-bus.js';
+import { distributedBus, memoryBus, opened, SHORT_TIMEOUTS, sizes } from './fixtures.js';
 
 // An at-least-once event bus (JetStream) may deliver a protocol event again, long after the
 // first delivery (a redelivery after the ack wait). "At most one execution, ever" must survive
 // that: these tests deliver recorded protocol events a second time, late.
 
-const opened: { close(): Promise<void> }[] = [];
-
-afterEach(async () => {
-  for (const resource of opened.splice(0).reverse()) await resource.close();
-});
-
-function eventBus(): EventBus {
-  const bus = createMemoryEventBus();
-  opened.push(bus);
-  return bus;
-}
+const eventBus = memoryBus;
 
 function commandBus(events: EventBus, options: DistributedCommandBusOptions = {}): CommandBus {
-  const bus = createDistributedCommandBus(events, {
-    assignTimeout: 300,
-    receiveTimeout: 300,
-    executionTimeout: 1_000,
-    noHandlerTimeout: 50,
-    onError: () => {},
-    ...options,
-  });
-  opened.push(bus);
-  return bus;
+  return distributedBus(events, SHORT_TIMEOUTS, options);
 }
 
-type Sizes = Record<'pending' | 'reservations' | 'parked' | 'running', number>;
-const sizes = (bus: CommandBus): Sizes => (bus as unknown as { stateSizes(): Sizes }).stateSizes();
 /** How many finished commands an instance still remembers as ran there. */
 const remembered = (bus: CommandBus): number =>
   (bus as unknown as { rememberedRuns(): number }).rememberedRuns();

@@ -1,21 +1,14 @@
-import {
-  createEvent,
-  createMemoryEventBus,
-  type Event,
-  type EventBus,
-  isGoesError,
-  uuidv7,
-} from '@goes/event';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { createEvent, type Event, type EventBus, isGoesError, uuidv7 } from '@goes/event';
+import { describe, expect, it } from '@jest/globals';
 import {
   COMMAND_BUS_EVENTS,
   type CommandBus,
   type CommandHandlersData,
   createCommand,
-  createDistributedCommandBus,
   type DistributedCommandBusOptions,
 } from '../src/index.js';
 import { type ControlledEventBus, controlledEventBus } from './controlled-bus.js';
+import { distributedBus, memoryBus, opened, type Sizes, sizes } from './fixtures.js';
 
 // The start-up races of the distributed bus, replayed deterministically: a wrapped event bus
 // holds chosen protocol events (or subscribe calls) until the test releases them, so each test
@@ -23,29 +16,16 @@ import { type ControlledEventBus, controlledEventBus } from './controlled-bus.js
 // reached in a passing test; nothing here asserts a duration.
 
 const PROTOCOL = Object.values(COMMAND_BUS_EVENTS);
-const opened: { close(): Promise<void> }[] = [];
-
-afterEach(async () => {
-  for (const resource of opened.splice(0).reverse()) await resource.close();
-});
-
-function memoryBus(): EventBus {
-  const bus = createMemoryEventBus();
-  opened.push(bus);
-  return bus;
-}
+/** Deadlines that never fire during a test: the races, not the timeouts, decide. */
+const LONG_TIMEOUTS: DistributedCommandBusOptions = {
+  assignTimeout: 10_000,
+  receiveTimeout: 10_000,
+  executionTimeout: 10_000,
+  noHandlerTimeout: 10_000,
+};
 
 function commandBus(events: EventBus, options: DistributedCommandBusOptions = {}): CommandBus {
-  const bus = createDistributedCommandBus(events, {
-    assignTimeout: 10_000,
-    receiveTimeout: 10_000,
-    executionTimeout: 10_000,
-    noHandlerTimeout: 10_000,
-    onError: () => {},
-    ...options,
-  });
-  opened.push(bus);
-  return bus;
+  return distributedBus(events, LONG_TIMEOUTS, options);
 }
 
 /** Records every protocol event published on the bus, in publish order. */
@@ -95,8 +75,6 @@ const announcements = (seen: Event[], bus: string) =>
     .map((event) => event.data as CommandHandlersData)
     .filter((data) => data.bus === bus);
 
-type Sizes = Record<'pending' | 'reservations' | 'parked' | 'running', number>;
-const sizes = (bus: CommandBus): Sizes => (bus as unknown as { stateSizes(): Sizes }).stateSizes();
 const empty: Sizes = { pending: 0, reservations: 0, parked: 0, running: 0 };
 const forgotten = (...buses: CommandBus[]) =>
   buses.every((bus) => JSON.stringify(sizes(bus)) === JSON.stringify(empty));
