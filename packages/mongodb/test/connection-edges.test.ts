@@ -100,4 +100,45 @@ describe('cursors', () => {
       await monitored.close();
     }
   });
+
+  it('closes the server cursor when the signal aborts while a batch is being fetched', async () => {
+    const monitored = testClient({ monitorCommands: true });
+    const store = createMongoEventStore({
+      client: monitored,
+      database,
+      collection: 'abort_fetch',
+      batchSize: 50,
+    });
+    try {
+      await store.insert(Array.from({ length: 300 }, (_, i) => createEvent('f', { i })));
+      for (let round = 0; round < 3; round++) {
+        const controller = new AbortController();
+        let getMores = 0;
+        let killed = 0;
+        const watch = (event: CommandStartedEvent) => {
+          if (event.commandName === 'killCursors') killed++;
+          // Abort right after the second getMore went out, while its reply is on the way.
+          if (event.commandName === 'getMore' && ++getMores === 2) {
+            setTimeout(() => controller.abort(new Error('stop')), 1);
+          }
+        };
+        monitored.on('commandStarted', watch);
+        try {
+          await expect(
+            drain(store.query(query().name('f'), { signal: controller.signal })),
+          ).rejects.toThrow('stop');
+          const deadline = Date.now() + 3_000;
+          while (killed === 0 && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          expect(killed).toBe(1);
+        } finally {
+          monitored.off('commandStarted', watch);
+        }
+      }
+    } finally {
+      await store.close();
+      await monitored.close();
+    }
+  });
 });

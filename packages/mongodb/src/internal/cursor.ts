@@ -19,6 +19,8 @@ export class DocumentCursor<D extends Document, T> implements AsyncIterator<T> {
   #buffer: D[] = [];
   #index = 0;
   #done = false;
+  /** The driver's fetch in flight (`hasNext`), if any: the cursor is closed only after it. */
+  #fetching: Promise<unknown> | undefined;
 
   constructor(
     open: () => Promise<FindCursor<D> | undefined>,
@@ -69,7 +71,14 @@ export class DocumentCursor<D extends Document, T> implements AsyncIterator<T> {
       }
       const cursor = this.#cursor;
       while (this.#index >= this.#buffer.length) {
-        if (!(await abortable(cursor.hasNext(), this.#signal))) {
+        const fetching = cursor.hasNext();
+        this.#fetching = fetching;
+        // Forgotten when the driver's fetch settles, not when an abort rejects the wait for it.
+        const settled = () => {
+          if (this.#fetching === fetching) this.#fetching = undefined;
+        };
+        fetching.then(settled, settled);
+        if (!(await abortable(fetching, this.#signal))) {
           await this.#close();
           return { done: true, value: undefined };
         }
@@ -99,12 +108,27 @@ export class DocumentCursor<D extends Document, T> implements AsyncIterator<T> {
     this.#buffer = [];
     const cursor = this.#cursor;
     this.#cursor = undefined;
-    if (cursor && !cursor.closed) {
-      try {
-        await cursor.close();
-      } catch {
-        // The server forgets the cursor anyway when it times out; closing is a courtesy.
-      }
+    if (!cursor || cursor.closed) return;
+    const fetching = this.#fetching;
+    if (fetching) {
+      // Aborted while the driver fetches a batch: a close() during that getMore needs a second
+      // connection for its killCursors and, seen on FerretDB, sometimes sends none, so the
+      // server cursor lived until its idle timeout. Close once the fetch settled, in the
+      // background: the abort is still reported at once.
+      this.#fetching = undefined;
+      const close = () => closeQuietly(cursor);
+      void fetching.then(close, close);
+      return;
     }
+    await closeQuietly(cursor);
+  }
+}
+
+/** Closes a cursor on the server; failures are ignored (the server times cursors out anyway). */
+async function closeQuietly(cursor: FindCursor<Document>): Promise<void> {
+  try {
+    await cursor.close();
+  } catch {
+    // closing is a courtesy: the server forgets an idle cursor when it times out
   }
 }
