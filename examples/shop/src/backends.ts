@@ -94,17 +94,23 @@ async function createPersistence(config: ShopConfig, codec: Codec): Promise<Pers
   }
 }
 
-/** Everything in this process: gone when it exits (read models are rebuilt at start). */
-function memoryPersistence(codec: Codec): Persistence {
-  const store = createMemoryEventStore({ codec });
-  const snapshots = createMemorySnapshotStore();
+/**
+ * A {@link Persistence} over one backend: `open` makes a read-model repository (revived by the
+ * backend or not), and `close` closes every repository made, the snapshots, the store, then the
+ * backend's own connection (`end`).
+ */
+function persistence(
+  store: EventStore,
+  snapshots: SnapshotStore,
+  open: <M extends { readonly id: string }>(name: string, revive: Revive<M>) => ModelRepository<M>,
+  end: () => Promise<void> = async () => {},
+): Persistence {
   const opened: ModelRepository<unknown>[] = [];
   return {
     store,
     snapshots,
-    models<M extends { readonly id: string }>() {
-      // It keeps class instances itself (structuredClone with the prototype): no revive needed.
-      const repository = createMemoryModelRepository<M>();
+    models(name, revive) {
+      const repository = open(name, revive);
       opened.push(repository as ModelRepository<unknown>);
       return repository;
     },
@@ -112,8 +118,18 @@ function memoryPersistence(codec: Codec): Persistence {
       for (const repository of opened) await repository.close();
       await snapshots.close();
       await store.close();
+      await end();
     },
   };
+}
+
+/** Everything in this process: gone when it exits (read models are rebuilt at start). */
+function memoryPersistence(codec: Codec): Persistence {
+  // The memory repository keeps class instances itself (structuredClone with the prototype):
+  // no revive needed.
+  return persistence(createMemoryEventStore({ codec }), createMemorySnapshotStore(), () =>
+    createMemoryModelRepository(),
+  );
 }
 
 /** One pool for the events, snapshots and read models of the namespace's schema. */
@@ -121,28 +137,17 @@ async function postgresPersistence(config: ShopConfig, codec: Codec): Promise<Pe
   const [{ default: pg }, postgres] = await Promise.all([import('pg'), import('@goes/postgres')]);
   const pool = new pg.Pool({ connectionString: config.postgresUrl, max: 10 });
   const connection = { pool, schema: config.namespace };
-  const store = postgres.createPostgresEventStore({ ...connection, codec });
-  const snapshots = postgres.createPostgresSnapshotStore(connection);
-  const opened: ModelRepository<unknown>[] = [];
-  return {
-    store,
-    snapshots,
-    models<M extends { readonly id: string }>(name: string, revive: Revive<M>) {
-      const repository = postgres.createPostgresModelRepository<M>({
+  return persistence(
+    postgres.createPostgresEventStore({ ...connection, codec }),
+    postgres.createPostgresSnapshotStore(connection),
+    (name, revive) =>
+      postgres.createPostgresModelRepository({
         ...connection,
         table: name,
         decode: (json) => revive(JSON.parse(json)),
-      });
-      opened.push(repository as ModelRepository<unknown>);
-      return repository;
-    },
-    async close() {
-      for (const repository of opened) await repository.close();
-      await snapshots.close();
-      await store.close();
-      await pool.end();
-    },
-  };
+      }),
+    () => pool.end(),
+  );
 }
 
 /** One client for the events, snapshots and read models of the namespace's database. */
@@ -150,28 +155,17 @@ async function mongoPersistence(config: ShopConfig, codec: Codec): Promise<Persi
   const [{ MongoClient }, mongo] = await Promise.all([import('mongodb'), import('@goes/mongodb')]);
   const client = new MongoClient(config.mongodbUrl);
   const connection = { client, database: config.namespace };
-  const store = mongo.createMongoEventStore({ ...connection, codec });
-  const snapshots = mongo.createMongoSnapshotStore(connection);
-  const opened: ModelRepository<unknown>[] = [];
-  return {
-    store,
-    snapshots,
-    models<M extends { readonly id: string }>(name: string, revive: Revive<M>) {
-      const repository = mongo.createMongoModelRepository<M>({
+  return persistence(
+    mongo.createMongoEventStore({ ...connection, codec }),
+    mongo.createMongoSnapshotStore(connection),
+    (name, revive) =>
+      mongo.createMongoModelRepository({
         ...connection,
         collection: name,
         decode: (text) => revive(JSON.parse(text)),
-      });
-      opened.push(repository as ModelRepository<unknown>);
-      return repository;
-    },
-    async close() {
-      for (const repository of opened) await repository.close();
-      await snapshots.close();
-      await store.close();
-      await client.close();
-    },
-  };
+      }),
+    () => client.close(),
+  );
 }
 
 async function createBus(

@@ -200,24 +200,7 @@ class MongoModelRepositoryImpl<M> implements MongoModelRepository<M> {
   use(id: string, fn: UseFunction<M>, options: UseOptions<M> = {}): Promise<M> {
     try {
       this.#begin(id, options);
-      const create = options.create;
-      return useModel(this, id, fn, {
-        ...options,
-        // A made model of another id would be saved under that id, with the version (0) read
-        // for this one, while this one stays missing: refused, as PostgreSQL and memory do.
-        create: create
-          ? (createdId) => {
-              const model = create(createdId);
-              const actual = this.#modelId(model);
-              if (actual !== createdId) {
-                throw new InvalidArgumentError(
-                  `use: create(${JSON.stringify(createdId)}) made a model with id ${JSON.stringify(actual)}`,
-                );
-              }
-              return model;
-            }
-          : undefined,
-      });
+      return useModel(this, id, fn, options, (model) => this.#modelId(model));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -177,22 +177,7 @@ class PgModelRepository<M> implements ModelRepository<M> {
     this.#open(options);
     checkModelId(id);
     if (typeof fn !== 'function') throw new InvalidArgumentError('use: fn must be a function');
-    const create = options.create;
-    return useModel(this, id, fn, {
-      ...options,
-      create: create
-        ? (createdId) => {
-            const model = create(createdId);
-            const actual = this.#modelId(model);
-            if (actual !== createdId) {
-              throw new InvalidArgumentError(
-                `use: create(${JSON.stringify(createdId)}) made a model with id ${JSON.stringify(actual)}`,
-              );
-            }
-            return model;
-          }
-        : undefined,
-    });
+    return useModel(this, id, fn, options, (model) => this.#modelId(model));
   }
 
   async delete(id: string, options: DeleteOptions = {}): Promise<boolean> {

@@ -126,25 +126,9 @@ class InMemoryModelRepository<M> implements MemoryModelRepository<M> {
     this.#check(options);
     checkModelId(id);
     if (typeof fn !== 'function') throw new InvalidArgumentError('use: fn must be a function');
-    const create = options.create;
-    const checked: UseOptions<M> = {
-      ...options,
-      create: create
-        ? (createdId) => {
-            const model = create(createdId);
-            const actual = this.#idOf(model);
-            if (actual !== createdId) {
-              throw new InvalidArgumentError(
-                `use: create(${JSON.stringify(createdId)}) made a model with id ${JSON.stringify(actual)}`,
-              );
-            }
-            return model;
-          }
-        : undefined,
-    };
     const release = await this.#lock(id, options.signal);
     try {
-      return await useModel(this, id, fn, checked);
+      return await useModel(this, id, fn, options, (model) => this.#idOf(model));
     } finally {
       release();
     }

@@ -137,15 +137,18 @@ const DEFAULT_USE_RETRIES = 10;
  * `ModelRepository.use` built on `fetchVersioned` and a version-checked `save`, for repository
  * implementations: fetch (or create), call `fn`, save with `expectedVersion`, and on a conflict
  * start over with a fresh model after a short random back-off (so hot models settle), up to
- * `retries` times.
+ * `retries` times. With `modelId` (how the repository reads a model's id), a model that
+ * `create` makes for another id is refused: it would be saved under that other id with the
+ * version read for this one, while this one stayed missing.
  *
  * @throws whatever `fn` throws (nothing saved), {@link ModelNotFoundError} without `create`,
- *   {@link ModelConflictError} after the last retry, `signal.reason` on abort.
+ *   {@link ModelConflictError} after the last retry, `signal.reason` on abort,
+ *   {@link InvalidArgumentError} when `create` made a model of another id.
  * @example
  * ```ts
  * class PostgresModels<M> implements ModelRepository<M> {
  *   use(id: string, fn: UseFunction<M>, options?: UseOptions<M>) {
- *     return useModel(this, id, fn, options);
+ *     return useModel(this, id, fn, options, (model) => this.modelId(model));
  *   }
  * }
  * ```
@@ -155,6 +158,7 @@ export async function useModel<M>(
   id: string,
   fn: UseFunction<M>,
   options: UseOptions<M> = {},
+  modelId?: (model: M) => string,
 ): Promise<M> {
   const retries = options.retries ?? DEFAULT_USE_RETRIES;
   if (!Number.isSafeInteger(retries) || retries < 0) {
@@ -172,6 +176,12 @@ export async function useModel<M>(
     } catch (error) {
       if (!options.create || !isModelNotFoundError(error)) throw error;
       model = options.create(id);
+      const made = modelId?.(model);
+      if (made !== undefined && made !== id) {
+        throw new InvalidArgumentError(
+          `use: create(${JSON.stringify(id)}) made a model with id ${JSON.stringify(made)}`,
+        );
+      }
       version = 0;
     }
     const changed = await fn(model);
